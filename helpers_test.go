@@ -1,0 +1,78 @@
+package chanrtc
+
+import (
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// testConfig keeps test traffic on 127.0.0.1 with mDNS off.
+func testConfig() Config {
+	return Config{LoopbackOnly: true, MDNS: MDNSDisabled}
+}
+
+func newTestPC(t *testing.T) *PeerConnection {
+	t.Helper()
+	pc, err := NewPeerConnection(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	return pc
+}
+
+// checkLeaks fails the test if goroutines are left once it ends.
+func checkLeaks(t *testing.T) {
+	t.Helper()
+	opts := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, opts) })
+}
+
+// signalNonTrickle runs offer/answer with complete descriptions.
+func signalNonTrickle(t *testing.T, offerer, answerer *PeerConnection) {
+	t.Helper()
+	offer, err := offerer.CreateOffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := offerer.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	waitGathered(t, offerer)
+	if err := answerer.SetRemoteDescription(*offerer.LocalDescription()); err != nil {
+		t.Fatal(err)
+	}
+	answer, err := answerer.CreateAnswer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := answerer.SetLocalDescription(answer); err != nil {
+		t.Fatal(err)
+	}
+	waitGathered(t, answerer)
+	if err := offerer.SetRemoteDescription(*answerer.LocalDescription()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitGathered(t *testing.T, pc *PeerConnection) {
+	t.Helper()
+	select {
+	case <-pc.GatheringComplete():
+	case <-time.After(10 * time.Second):
+		t.Fatal("gathering did not complete")
+	}
+}
+
+// recv waits for a value or fails the test.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(15 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}

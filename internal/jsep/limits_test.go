@@ -1,0 +1,41 @@
+package jsep
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Hostile input must be refused quickly and without building large
+// structures: these sizes are far beyond the limits.
+func TestParseBoundedTime(t *testing.T) {
+	header := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+	tests := map[string]string{
+		"5000 m-sections": header + strings.Repeat("m=audio 9 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0\r\na=mid:x\r\n", 5000),
+		"2 MiB attribute": header + "a=x:" + strings.Repeat("y", 2<<20) + "\r\n",
+		"1 MiB line":      header + "a=x:" + strings.Repeat("y", 1<<20-len(header)-10) + "\r\n",
+		"many candidates": header + "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n" + strings.Repeat("a=candidate:1 1 udp 1 1.2.3.4 5 typ host\r\n", 20000),
+		// Just under 1 MiB of tiny attributes is valid; it must still be fast.
+		"many attributes": header + strings.Repeat("a=a\n", 250000),
+	}
+	for name, text := range tests {
+		start := time.Now()
+		_, err := ParseDescription(text)
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%s: took %v", name, d)
+		}
+		if name == "many attributes" {
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrInvalidSDP) {
+			t.Errorf("%s: err = %v, want ErrInvalidSDP", name, err)
+		}
+		if err != nil && len(err.Error()) > 1000 {
+			t.Errorf("%s: error message is %d bytes", name, len(err.Error()))
+		}
+	}
+}

@@ -1,0 +1,460 @@
+package chanrtc
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"slices"
+
+	"github.com/chanrtc/chanrtc/internal/jsep"
+	"github.com/chanrtc/chanrtc/transport"
+	"github.com/pion/ice/v4"
+)
+
+// The peer actor owns the JSEP state machine and the wiring of the layers.
+// It never blocks on a layer that could be waiting for it: the ICE agent's
+// callbacks, the DTLS actor and the SCTP actor post to its inbox, while it
+// only calls the agent (which never waits on those callbacks) and asks the
+// SCTP actor (which never waits on the peer).
+type peerActor struct {
+	pc          *PeerConnection
+	cert        tls.Certificate
+	fingerprint jsep.Fingerprint
+	ufrag, pwd  string
+	sessionID   uint64
+	version     uint64
+
+	signaling SignalingState
+	// What we created last, so SetLocalDescription can find its parameters.
+	created *localDesc
+	// The applied descriptions; pending ones are replaced by current ones
+	// when signaling returns to stable.
+	local  *localDesc
+	remote *remoteDesc
+
+	ice              *transport.ICE
+	gatherStarted    bool
+	localCandidates  []string
+	gatherComplete   bool
+	remoteCandidates []string // added before ICE started
+	iceStarted       bool
+	controlling      bool
+	iceState         ice.ConnectionState
+	dtlsStarted      bool
+	dtlsUp           bool
+	dtlsClient       bool
+	dtlsConn         net.Conn
+	mux              *transport.Mux
+
+	sctp        *transport.SCTP
+	sctpStarted bool
+	wantData    bool // a DataChannel exists: offers carry an application section
+}
+
+type localDesc struct {
+	typ    SDPType
+	params jsep.Local
+	remote *jsep.Description // for answers: the offer answered
+	sdp    string
+}
+
+type remoteDesc struct {
+	typ    SDPType
+	parsed *jsep.Description
+	sdp    string
+}
+
+type peerMsg interface{ peerMsg() }
+
+type (
+	createOffer  struct{ reply chan<- descResult }
+	createAnswer struct{ reply chan<- descResult }
+	setLocal     struct {
+		desc  SessionDescription
+		reply chan<- error
+	}
+	setRemote struct {
+		desc  SessionDescription
+		reply chan<- error
+	}
+	addCandidate struct {
+		init  ICECandidateInit
+		reply chan<- error
+	}
+	getSCTP struct{ reply chan<- sctpResult }
+	iceEvent struct{ ev transport.ICEEvent }
+	dtlsReady struct{ conn net.Conn }
+)
+
+type sctpResult struct {
+	sctp *transport.SCTP
+	err  error
+}
+
+func (createOffer) peerMsg()  {}
+func (createAnswer) peerMsg() {}
+func (setLocal) peerMsg()     {}
+func (setRemote) peerMsg()    {}
+func (addCandidate) peerMsg() {}
+func (getSCTP) peerMsg()      {}
+func (iceEvent) peerMsg()     {}
+func (dtlsReady) peerMsg()    {}
+
+func (a *peerActor) run(ctx context.Context) error {
+	defer close(a.pc.done)
+	defer a.closeICE()
+	for {
+		select {
+		case m := <-a.pc.inbox:
+			if err := a.handle(ctx, m); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+func (a *peerActor) closeICE() {
+	if a.ice != nil {
+		_ = a.ice.Close()
+	}
+}
+
+func (a *peerActor) handle(ctx context.Context, m peerMsg) error {
+	switch m := m.(type) {
+	case createOffer:
+		d, err := a.createOffer()
+		m.reply <- descResult{desc: d, err: err}
+	case createAnswer:
+		d, err := a.createAnswer()
+		m.reply <- descResult{desc: d, err: err}
+	case setLocal:
+		m.reply <- a.setLocal(ctx, m.desc)
+	case setRemote:
+		m.reply <- a.setRemote(ctx, m.desc)
+	case addCandidate:
+		m.reply <- a.addCandidate(m.init)
+	case getSCTP:
+		s, err := a.ensureSCTP()
+		if err == nil && !a.wantData {
+			a.wantData = true
+			if !a.negotiatedData() {
+				a.pc.emitNegotiationNeeded()
+			}
+		}
+		m.reply <- sctpResult{sctp: s, err: err}
+	case iceEvent:
+		return a.onICE(ctx, m.ev)
+	case dtlsReady:
+		a.dtlsUp = true
+		a.dtlsConn = m.conn
+		a.updateConnState()
+		return a.maybeStartSCTP(ctx)
+	default:
+		panic(fmt.Sprintf("peer actor: unknown message %T", m))
+	}
+	return nil
+}
+
+func (a *peerActor) localParams() jsep.Local {
+	a.version++
+	return jsep.Local{
+		SessionID:      a.sessionID,
+		SessionVersion: a.version,
+		ICEUfrag:       a.ufrag,
+		ICEPwd:         a.pwd,
+		Fingerprints:   []jsep.Fingerprint{a.fingerprint},
+		MaxMessageSize: a.pc.cfg.maxMessageSize(),
+	}
+}
+
+func (a *peerActor) createOffer() (SessionDescription, error) {
+	switch a.signaling {
+	case SignalingStateStable, SignalingStateHaveLocalOffer:
+	default:
+		return SessionDescription{}, fmt.Errorf("%w: CreateOffer in %s", ErrInvalidState, a.signaling)
+	}
+	p := a.localParams()
+	p.Setup = jsep.SetupActpass
+	p.DataChannel = a.wantData || a.negotiatedData()
+	sdp, err := jsep.BuildOffer(p)
+	if err != nil {
+		return SessionDescription{}, err
+	}
+	a.created = &localDesc{typ: SDPTypeOffer, params: p, sdp: sdp}
+	return SessionDescription{Type: SDPTypeOffer, SDP: sdp}, nil
+}
+
+func (a *peerActor) createAnswer() (SessionDescription, error) {
+	if a.signaling != SignalingStateHaveRemoteOffer {
+		return SessionDescription{}, fmt.Errorf("%w: CreateAnswer in %s", ErrInvalidState, a.signaling)
+	}
+	p := a.localParams()
+	// We take the DTLS client role when the offerer lets us choose: the
+	// handshake then starts as soon as ICE connects (RFC 8842 §5.3).
+	p.Setup = jsep.SetupActive
+	sdp, err := jsep.BuildAnswer(a.remote.parsed, p)
+	if err != nil {
+		return SessionDescription{}, err
+	}
+	// BuildAnswer may flip our role to fit the offer's a=setup: keep what
+	// the answer really says.
+	own, err := jsep.ParseDescription(sdp)
+	if err != nil {
+		return SessionDescription{}, fmt.Errorf("chanrtc: our own answer does not parse: %w", err)
+	}
+	p.Setup = own.Setup
+	a.created = &localDesc{typ: SDPTypeAnswer, params: p, remote: a.remote.parsed, sdp: sdp}
+	return SessionDescription{Type: SDPTypeAnswer, SDP: sdp}, nil
+}
+
+// negotiatedData reports whether the applied descriptions carry an
+// accepted application section.
+func (a *peerActor) negotiatedData() bool {
+	return a.remote != nil && a.remote.parsed.Data != nil && a.local != nil
+}
+
+func (a *peerActor) setLocal(ctx context.Context, d SessionDescription) error {
+	if d.Type == SDPTypeRollback {
+		return a.rollback()
+	}
+	if d.SDP == "" {
+		var err error
+		switch {
+		case d.Type == SDPTypeAnswer || d.Type == "" && a.signaling == SignalingStateHaveRemoteOffer:
+			d, err = a.createAnswer()
+		default:
+			d, err = a.createOffer()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	switch d.Type {
+	case SDPTypeOffer:
+		if a.signaling != SignalingStateStable && a.signaling != SignalingStateHaveLocalOffer {
+			return fmt.Errorf("%w: SetLocalDescription(offer) in %s", ErrInvalidState, a.signaling)
+		}
+	case SDPTypeAnswer:
+		if a.signaling != SignalingStateHaveRemoteOffer {
+			return fmt.Errorf("%w: SetLocalDescription(answer) in %s", ErrInvalidState, a.signaling)
+		}
+	default:
+		return fmt.Errorf("%w: description type %q", ErrInvalidSDP, d.Type)
+	}
+	if a.created == nil || a.created.typ != d.Type || a.created.sdp != d.SDP {
+		return ErrModifiedSDP
+	}
+	if err := a.ensureICE(); err != nil {
+		return err
+	}
+	a.local = a.created
+	if d.Type == SDPTypeOffer {
+		a.setSignaling(SignalingStateHaveLocalOffer)
+	} else {
+		a.setSignaling(SignalingStateStable)
+	}
+	a.publishLocal()
+	if !a.gatherStarted {
+		a.gatherStarted = true
+		a.setGathering(ICEGatheringStateGathering)
+		if err := a.ice.Gather(); err != nil {
+			return fmt.Errorf("chanrtc: ICE gathering: %w", err)
+		}
+	}
+	if d.Type == SDPTypeAnswer {
+		return a.startTransports(ctx)
+	}
+	return nil
+}
+
+func (a *peerActor) rollback() error {
+	switch a.signaling {
+	case SignalingStateHaveLocalOffer:
+		a.local = nil
+	case SignalingStateHaveRemoteOffer:
+		a.remote = nil
+		a.pc.remoteDesc.Store(nil)
+	default:
+		return fmt.Errorf("%w: rollback in %s", ErrInvalidState, a.signaling)
+	}
+	a.setSignaling(SignalingStateStable)
+	a.publishLocal()
+	return nil
+}
+
+func (a *peerActor) setRemote(ctx context.Context, d SessionDescription) error {
+	if d.Type == SDPTypeRollback {
+		return a.rollback()
+	}
+	switch d.Type {
+	case SDPTypeOffer:
+		if a.signaling != SignalingStateStable && a.signaling != SignalingStateHaveRemoteOffer {
+			return fmt.Errorf("%w: SetRemoteDescription(offer) in %s", ErrInvalidState, a.signaling)
+		}
+	case SDPTypeAnswer:
+		if a.signaling != SignalingStateHaveLocalOffer {
+			return fmt.Errorf("%w: SetRemoteDescription(answer) in %s", ErrInvalidState, a.signaling)
+		}
+	default:
+		return fmt.Errorf("%w: description type %q", ErrInvalidSDP, d.Type)
+	}
+	parsed, err := jsep.ParseDescription(d.SDP)
+	if err != nil {
+		return err
+	}
+	if err := a.checkRemote(d.Type, parsed); err != nil {
+		return err
+	}
+	if err := a.ensureICE(); err != nil {
+		return err
+	}
+	a.remote = &remoteDesc{typ: d.Type, parsed: parsed, sdp: d.SDP}
+	a.pc.remoteDesc.Store(&SessionDescription{Type: d.Type, SDP: d.SDP})
+	for _, c := range parsed.Candidates {
+		a.remoteCandidates = appendUnique(a.remoteCandidates, c)
+	}
+	if parsed.Data != nil {
+		if _, err := a.ensureSCTP(); err != nil {
+			return err
+		}
+	}
+	if d.Type == SDPTypeOffer {
+		a.setSignaling(SignalingStateHaveRemoteOffer)
+		return nil
+	}
+	a.setSignaling(SignalingStateStable)
+	return a.startTransports(ctx)
+}
+
+// checkRemote rejects what we cannot satisfy, before any state changes.
+func (a *peerActor) checkRemote(typ SDPType, d *jsep.Description) error {
+	live := 0
+	for _, m := range d.Media {
+		if !m.Rejected {
+			live++
+		}
+	}
+	if live > 0 && (d.ICEUfrag == "" || d.ICEPwd == "") {
+		return fmt.Errorf("%w: no ICE credentials", ErrUnsatisfiable)
+	}
+	if a.iceStarted && (d.ICEUfrag != a.remote.parsed.ICEUfrag || d.ICEPwd != a.remote.parsed.ICEPwd) {
+		return fmt.Errorf("%w: the remote changed its ICE credentials (ICE restart is not supported yet)", ErrUnsatisfiable)
+	}
+	if typ == SDPTypeAnswer {
+		if d.Setup == jsep.SetupActpass {
+			return fmt.Errorf("%w: an answer must not use a=setup:actpass", ErrInvalidSDP)
+		}
+		if a.local.params.DataChannel && d.Data == nil && live > 0 {
+			// The remote rejected DataChannels; we go on without them.
+			return nil
+		}
+	}
+	return nil
+}
+
+func (a *peerActor) addCandidate(c ICECandidateInit) error {
+	if a.remote == nil {
+		return fmt.Errorf("%w: AddICECandidate before SetRemoteDescription", ErrInvalidState)
+	}
+	if c.Candidate == "" {
+		return nil // end-of-candidates: nothing to do for a full ICE agent
+	}
+	line, err := candidateLine(c.Candidate)
+	if err != nil {
+		return err
+	}
+	if !a.iceStarted {
+		a.remoteCandidates = appendUnique(a.remoteCandidates, line)
+		return nil
+	}
+	return a.ice.AddRemoteCandidate(line)
+}
+
+func appendUnique(s []string, v string) []string {
+	if slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
+}
+
+func (a *peerActor) ensureICE() error {
+	if a.ice != nil {
+		return nil
+	}
+	pc := a.pc
+	t, err := transport.NewICE(pc.cfg.iceConfig(a.ufrag, a.pwd), func(ev transport.ICEEvent, closing <-chan struct{}) {
+		// Runs on the agent's notifier goroutine: wait for the peer actor,
+		// but never past its end or the agent's close.
+		select {
+		case pc.inbox <- iceEvent{ev: ev}:
+		case <-pc.done:
+		case <-closing:
+		}
+	})
+	if err != nil {
+		return err
+	}
+	a.ice = t
+	return nil
+}
+
+func (a *peerActor) ensureSCTP() (*transport.SCTP, error) {
+	if a.sctp != nil {
+		return a.sctp, nil
+	}
+	pc := a.pc
+	s := transport.NewSCTP(transport.SCTPConfig{
+		MaxMessageSize:    pc.cfg.maxMessageSize(),
+		ReceiveBufferSize: pc.cfg.sctpReceiveBuffer(),
+		NewRemote:         pc.newRemoteChannel,
+		Logger:            pc.cfg.Logger,
+	})
+	if err := pc.sup.Go("sctp", s.Run); err != nil {
+		return nil, ErrClosed
+	}
+	a.sctp = s
+	return s, nil
+}
+
+// startTransports begins ICE checks once both descriptions are applied.
+func (a *peerActor) startTransports(ctx context.Context) error {
+	if a.iceStarted {
+		return a.maybeStartSCTP(ctx)
+	}
+	r := a.remote.parsed
+	if r.ICEUfrag == "" {
+		return nil // nothing to connect (no live m-section)
+	}
+	a.controlling = a.local.typ == SDPTypeOffer
+	a.dtlsClient = a.isDTLSClient()
+	conn, err := a.ice.Start(a.controlling, r.ICEUfrag, r.ICEPwd)
+	if err != nil {
+		return fmt.Errorf("chanrtc: ICE start: %w", err)
+	}
+	a.iceStarted = true
+	for _, c := range a.remoteCandidates {
+		if err := a.ice.AddRemoteCandidate(c); err != nil && a.pc.cfg.Logger != nil {
+			a.pc.cfg.Logger.Warn("chanrtc: remote candidate ignored", "candidate", c, "err", err)
+		}
+	}
+	a.remoteCandidates = nil
+	mux := transport.NewMux(conn)
+	if err := a.pc.sup.Go("mux", mux.Run); err != nil {
+		return ErrClosed
+	}
+	a.mux = mux
+	a.updateConnState()
+	return nil
+}
+
+// isDTLSClient derives our DTLS role from a=setup (RFC 8842 §5).
+func (a *peerActor) isDTLSClient() bool {
+	if a.local.typ == SDPTypeAnswer {
+		return a.local.params.Setup == jsep.SetupActive || a.remote.parsed.Setup == jsep.SetupPassive
+	}
+	// Our offer said actpass; the answer picks.
+	return a.remote.parsed.Setup == jsep.SetupPassive
+}

@@ -1,0 +1,173 @@
+package chanrtc
+
+import (
+	"context"
+
+	"github.com/chanrtc/chanrtc/internal/jsep"
+	"github.com/chanrtc/chanrtc/transport"
+	"github.com/pion/ice/v4"
+)
+
+// This file holds the peer actor's reactions to its layers: ICE events,
+// the DTLS handshake, SCTP start, and the states it publishes.
+
+func (a *peerActor) onICE(ctx context.Context, ev transport.ICEEvent) error {
+	switch {
+	case ev.Candidate != "":
+		a.localCandidates = append(a.localCandidates, ev.Candidate)
+		a.publishLocal()
+		c := &ICECandidate{Candidate: ev.Candidate, SDPMid: a.firstMID(), UsernameFragment: a.ufrag}
+		emit(a.pc, &a.pc.onICECandidate, c)
+	case ev.GatheringDone:
+		a.gatherComplete = true
+		a.publishLocal()
+		a.setGathering(ICEGatheringStateComplete)
+		emit(a.pc, &a.pc.onICECandidate, (*ICECandidate)(nil))
+		close(a.pc.gatherDone)
+	case ev.StateChanged:
+		a.iceState = ev.State
+		a.publishICEState(ev.State)
+		if (ev.State == ice.ConnectionStateConnected || ev.State == ice.ConnectionStateCompleted) && !a.dtlsStarted {
+			a.dtlsStarted = true
+			a.startDTLS()
+		}
+		a.updateConnState()
+	}
+	return nil
+}
+
+// startDTLS runs the handshake on its own actor, which then owns the DTLS
+// connection until stopped.
+func (a *peerActor) startDTLS() {
+	pc := a.pc
+	cfg := transport.DTLSConfig{
+		Certificate:        a.cert,
+		RemoteFingerprints: a.remote.parsed.Fingerprints,
+		Client:             a.dtlsClient,
+		Logger:             pc.cfg.Logger,
+	}
+	ep := a.mux.DTLS()
+	_ = pc.sup.Go("dtls", func(ctx context.Context) error {
+		conn, err := transport.DTLSHandshake(ctx, ep, cfg)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		defer conn.Close()
+		select {
+		case pc.inbox <- dtlsReady{conn: conn}:
+		case <-pc.done:
+			return nil
+		case <-ctx.Done():
+			return nil
+		}
+		<-ctx.Done()
+		return nil
+	})
+}
+
+// maybeStartSCTP starts the association once DTLS is up and both sides
+// agreed on an application section.
+func (a *peerActor) maybeStartSCTP(ctx context.Context) error {
+	if a.sctpStarted || !a.dtlsUp || a.sctp == nil || !a.negotiatedData() || a.signaling != SignalingStateStable {
+		return nil
+	}
+	a.sctpStarted = true
+	return a.sctp.Start(ctx, a.dtlsConn, a.dtlsClient, a.remote.parsed.Data.MaxMessageSize)
+}
+
+func (a *peerActor) firstMID() string {
+	if a.local != nil {
+		if d, err := jsep.ParseDescription(a.local.sdp); err == nil && len(d.Media) > 0 {
+			return d.Media[0].MID
+		}
+	}
+	return "0"
+}
+
+// publishLocal rebuilds the local description with the candidates gathered
+// so far, as W3C localDescription shows them.
+func (a *peerActor) publishLocal() {
+	if a.local == nil {
+		a.pc.localDesc.Store(nil)
+		return
+	}
+	p := a.local.params
+	p.Candidates = a.localCandidates
+	p.EndOfCandidates = a.gatherComplete
+	var (
+		sdp string
+		err error
+	)
+	if a.local.typ == SDPTypeOffer {
+		sdp, err = jsep.BuildOffer(p)
+	} else {
+		sdp, err = jsep.BuildAnswer(a.local.remote, p)
+	}
+	if err != nil {
+		sdp = a.local.sdp
+	}
+	a.pc.localDesc.Store(&SessionDescription{Type: a.local.typ, SDP: sdp})
+}
+
+func (a *peerActor) setSignaling(s SignalingState) {
+	if a.signaling == s {
+		return
+	}
+	a.signaling = s
+	a.pc.signaling.Store(int32(s))
+	emit(a.pc, &a.pc.onSignalingState, s)
+}
+
+func (a *peerActor) setGathering(s ICEGatheringState) {
+	if ICEGatheringState(a.pc.gathering.Swap(int32(s))) != s {
+		emit(a.pc, &a.pc.onICEGatheringState, s)
+	}
+}
+
+func (a *peerActor) publishICEState(s ice.ConnectionState) {
+	var st ICEConnectionState
+	switch s {
+	case ice.ConnectionStateChecking:
+		st = ICEConnectionStateChecking
+	case ice.ConnectionStateConnected:
+		st = ICEConnectionStateConnected
+	case ice.ConnectionStateCompleted:
+		st = ICEConnectionStateCompleted
+	case ice.ConnectionStateDisconnected:
+		st = ICEConnectionStateDisconnected
+	case ice.ConnectionStateFailed:
+		st = ICEConnectionStateFailed
+	case ice.ConnectionStateClosed:
+		st = ICEConnectionStateClosed
+	default:
+		st = ICEConnectionStateNew
+	}
+	if ICEConnectionState(a.pc.iceState.Swap(int32(st))) != st {
+		emit(a.pc, &a.pc.onICEConnectionState, st)
+	}
+}
+
+// updateConnState derives RTCPeerConnectionState from ICE and DTLS.
+func (a *peerActor) updateConnState() {
+	var s PeerConnectionState
+	switch a.iceState {
+	case ice.ConnectionStateFailed:
+		s = PeerConnectionStateFailed
+	case ice.ConnectionStateDisconnected:
+		s = PeerConnectionStateDisconnected
+	case ice.ConnectionStateConnected, ice.ConnectionStateCompleted:
+		if a.dtlsUp {
+			s = PeerConnectionStateConnected
+		} else {
+			s = PeerConnectionStateConnecting
+		}
+	default:
+		if a.iceStarted {
+			s = PeerConnectionStateConnecting
+		}
+	}
+	a.pc.publishConnState(s)
+}

@@ -1,0 +1,101 @@
+package transport
+
+import (
+	"context"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/chanrtc/chanrtc/internal/demux"
+)
+
+// receiveMTU is the largest datagram the mux reads; anything longer is cut
+// by the read and then rejected by the layer above.
+const receiveMTU = 8192
+
+// packetSize is the pooled buffer size: every packet of a WebRTC session on
+// a normal path fits (SCTP uses 1200-byte packets, media ~1200).
+const packetSize = 1500
+
+var packetPool = sync.Pool{New: func() any { b := make([]byte, packetSize); return &b }}
+
+func getPacket(n int) []byte {
+	if n > packetSize {
+		return make([]byte, n)
+	}
+	bp := packetPool.Get().(*[]byte)
+	return (*bp)[:n]
+}
+
+func putPacket(b []byte) {
+	if cap(b) != packetSize {
+		return
+	}
+	b = b[:packetSize]
+	packetPool.Put(&b)
+}
+
+// Conn is what the mux reads: the ICE connection.
+type Conn interface {
+	Read([]byte) (int, error)
+	Write([]byte) (int, error)
+	Close() error
+	LocalAddr() net.Addr
+	RemoteAddr() net.Addr
+}
+
+// Mux is the actor that owns reading the ICE connection. It classifies each
+// datagram by its first byte (RFC 7983) and hands it to the endpoint of its
+// layer without blocking; unknown and not-yet-wanted packets are dropped and
+// counted.
+type Mux struct {
+	conn Conn
+	dtls *Endpoint
+
+	dropped atomic.Uint64
+}
+
+// endpointDepth bounds each endpoint's queue, in packets.
+const endpointDepth = 512
+
+// NewMux creates the mux and its DTLS endpoint over conn.
+func NewMux(conn Conn) *Mux {
+	m := &Mux{conn: conn}
+	m.dtls = newEndpoint(endpointDepth, conn.Write, conn.LocalAddr, conn.RemoteAddr)
+	return m
+}
+
+// DTLS is the endpoint carrying DTLS records.
+func (m *Mux) DTLS() *Endpoint { return m.dtls }
+
+// Dropped counts datagrams no endpoint wanted.
+func (m *Mux) Dropped() uint64 { return m.dropped.Load() }
+
+// Run reads until ctx ends or the connection fails. Ending ctx closes the
+// connection, which is what unblocks the read.
+func (m *Mux) Run(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { _ = m.conn.Close() })
+	defer stop()
+	defer m.dtls.Close()
+	scratch := make([]byte, receiveMTU)
+	for {
+		n, err := m.conn.Read(scratch)
+		if err != nil {
+			// The agent is closed (by us or by ICE failing, which the ICE
+			// state reports): nothing more will arrive.
+			return nil
+		}
+		m.dispatch(scratch[:n])
+	}
+}
+
+func (m *Mux) dispatch(b []byte) {
+	switch demux.Classify(b) {
+	case demux.DTLS:
+		p := getPacket(len(b))
+		copy(p, b)
+		m.dtls.deliver(p)
+	default:
+		m.dropped.Add(1)
+	}
+}
