@@ -187,6 +187,7 @@ a=mid:2
 		{"rejected data stays rejected", edit(t, audioAndData, "m=application 9", "m=application 0"), "-", nil},
 		{"unknown media type echoed", edit(t, audioAndData, "m=audio 9 UDP/TLS/RTP/SAVPF 111", "m=hologram 9 UDP/QUANTUM 7"), "1", []string{"1"}},
 		{"TCP/DTLS/SCTP echoed", edit(t, dataOnly, "UDP/DTLS/SCTP", "TCP/DTLS/SCTP"), "0", nil},
+		{"rejected offer section without formats", edit(t, audioAndData, "m=audio 9 UDP/TLS/RTP/SAVPF 111", "m=audio 0 UDP/TLS/RTP/SAVPF"), "1", []string{"1"}},
 		{"no mid on a single section", edit(t, dataOnly, "a=mid:0\n", ""), "", nil},
 	}
 	for _, tt := range tests {

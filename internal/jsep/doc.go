@@ -9,6 +9,23 @@
 // roles (RFC 8122, RFC 8842), BUNDLE (RFC 8843) and the SCTP data channel
 // section (RFC 8841), plus hard limits for hostile input.
 //
+// # Usage
+//
+// As offerer:
+//
+//	offer, err := jsep.BuildOffer(jsep.Local{ /* ids, ICE, fingerprints */ DataChannel: true})
+//	// ... send offer, receive answerText ...
+//	answer, err := jsep.ParseDescription(answerText)
+//	// answer.ICEUfrag, answer.Candidates, answer.Setup, answer.Data ...
+//
+// As answerer:
+//
+//	offer, err := jsep.ParseDescription(offerText)
+//	answerText, err := jsep.BuildAnswer(offer, jsep.Local{ /* ... */ Setup: jsep.SetupActive})
+//
+// After the DTLS handshake, FingerprintMatches checks the peer certificate
+// against the remote Fingerprints.
+//
 // # Limitations
 //
 // Only DataChannels are negotiated: audio, video and any other m-section is

@@ -271,7 +271,7 @@ func (p *parser) fillTransport(d *Description) {
 	d.EndOfCandidates = sess.endOfCandidates
 	seen := make(map[string]bool)
 	for i, a := range p.attrs {
-		if p.media[i].Rejected || !(i == t || t == p.tag && p.bundledNonTag(i)) {
+		if p.media[i].Rejected || !(i == t || (t == p.tag && p.bundledNonTag(i))) {
 			continue
 		}
 		d.EndOfCandidates = d.EndOfCandidates || a.endOfCandidates
@@ -289,10 +289,10 @@ func (p *parser) fillTransport(d *Description) {
 // else the data channel's own section, else the first section in use.
 func (p *parser) transportIndex() int {
 	data := slices.IndexFunc(p.media, isAcceptableData)
-	switch {
-	case data >= 0 && (p.tag < 0 || !p.bundledNonTag(data) && data != p.tag):
-		return data
-	case p.tag >= 0:
+	if data >= 0 && data != p.tag && !p.bundledNonTag(data) {
+		return data // the data channel has a transport of its own
+	}
+	if p.tag >= 0 {
 		return p.tag
 	}
 	return slices.IndexFunc(p.media, func(m Media) bool { return !m.Rejected })
