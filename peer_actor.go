@@ -82,8 +82,8 @@ type (
 		init  ICECandidateInit
 		reply chan<- error
 	}
-	getSCTP struct{ reply chan<- sctpResult }
-	iceEvent struct{ ev transport.ICEEvent }
+	getSCTP   struct{ reply chan<- sctpResult }
+	iceEvent  struct{ ev transport.ICEEvent }
 	dtlsReady struct{ conn net.Conn }
 )
 

@@ -205,7 +205,6 @@ func ParseICEServers(servers []ICEServer) ([]*stun.URI, error) {
 	return out, nil
 }
 
-
 func pionLogger(l *slog.Logger) logging.LoggerFactory {
 	return &slogFactory{l: l}
 }

@@ -92,8 +92,8 @@ type (
 		st    *sctp.Stream
 		reply chan<- claim
 	}
-	ackReceived  struct{ ch *Channel }
-	streamEnded  struct {
+	ackReceived struct{ ch *Channel }
+	streamEnded struct {
 		st  *sctp.Stream
 		ch  *Channel
 		err error
