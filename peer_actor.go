@@ -53,10 +53,12 @@ type peerActor struct {
 }
 
 type localDesc struct {
-	typ    SDPType
-	params jsep.Local
-	remote *jsep.Description // for answers: the offer answered
-	sdp    string
+	typ      SDPType
+	params   jsep.Local
+	remote   *jsep.Description // for answers: the offer answered
+	sdp      string
+	firstMID string // the mid trickled candidates are signalled with
+	firstIdx uint16 // and its m-line index
 }
 
 type remoteDesc struct {
@@ -183,7 +185,7 @@ func (a *peerActor) createOffer() (SessionDescription, error) {
 	if err != nil {
 		return SessionDescription{}, err
 	}
-	a.created = &localDesc{typ: SDPTypeOffer, params: p, sdp: sdp}
+	a.created = &localDesc{typ: SDPTypeOffer, params: p, sdp: sdp, firstMID: "0"}
 	return SessionDescription{Type: SDPTypeOffer, SDP: sdp}, nil
 }
 
@@ -207,6 +209,12 @@ func (a *peerActor) createAnswer() (SessionDescription, error) {
 	}
 	p.Setup = own.Setup
 	a.created = &localDesc{typ: SDPTypeAnswer, params: p, remote: a.remote.parsed, sdp: sdp}
+	for i, m := range own.Media {
+		if !m.Rejected {
+			a.created.firstMID, a.created.firstIdx = m.MID, uint16(i)
+			break
+		}
+	}
 	return SessionDescription{Type: SDPTypeAnswer, SDP: sdp}, nil
 }
 

@@ -17,6 +17,9 @@ func (a *peerActor) onICE(ctx context.Context, ev transport.ICEEvent) error {
 		a.localCandidates = append(a.localCandidates, ev.Candidate)
 		a.publishLocal()
 		c := &ICECandidate{Candidate: ev.Candidate, SDPMid: a.firstMID(), UsernameFragment: a.ufrag}
+		if a.local != nil {
+			c.SDPMLineIndex = a.local.firstIdx
+		}
 		emit(a.pc, &a.pc.onICECandidate, c)
 	case ev.GatheringDone:
 		a.gatherComplete = true
@@ -79,10 +82,8 @@ func (a *peerActor) maybeStartSCTP(ctx context.Context) error {
 }
 
 func (a *peerActor) firstMID() string {
-	if a.local != nil {
-		if d, err := jsep.ParseDescription(a.local.sdp); err == nil && len(d.Media) > 0 {
-			return d.Media[0].MID
-		}
+	if a.local != nil && a.local.firstMID != "" {
+		return a.local.firstMID
 	}
 	return "0"
 }
