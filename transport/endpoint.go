@@ -4,7 +4,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -13,8 +12,11 @@ import (
 // net.PacketConn by the layer above. Writes go straight to the ICE
 // connection, which is safe for concurrent use.
 //
-// Policy when full: the newest packet is dropped and counted. That is what a
-// UDP socket does, and every protocol above (DTLS flights, SCTP) recovers.
+// Policy when full depends on what the endpoint carries. DTLS records carry
+// SCTP, whose every loss costs a retransmission (and pion/sctp's timer
+// floor is a second), so the mux waits for room: the kernel's socket
+// buffer absorbs the burst and SCTP flow control does the rest. Media is
+// real-time: there the newest packet is dropped and counted.
 type Endpoint struct {
 	in     chan []byte
 	write  func([]byte) (int, error)
@@ -28,7 +30,6 @@ type Endpoint struct {
 	deadline   time.Time
 	deadlineCh chan struct{} // closed when the deadline changes
 
-	dropped atomic.Uint64
 }
 
 func newEndpoint(depth int, write func([]byte) (int, error), local, remote func() net.Addr) *Endpoint {
@@ -42,19 +43,17 @@ func newEndpoint(depth int, write func([]byte) (int, error), local, remote func(
 	}
 }
 
-// deliver hands a packet (owned by the endpoint from now on) to the reader
-// without blocking.
-func (e *Endpoint) deliver(p []byte) {
+// deliver hands a packet to the reader, waiting for room unless the
+// endpoint or the mux (stop) is closed.
+func (e *Endpoint) deliver(p []byte, stop <-chan struct{}) {
 	select {
 	case e.in <- p:
-	default:
+	case <-e.closed:
 		putPacket(p)
-		e.dropped.Add(1)
+	case <-stop:
+		putPacket(p)
 	}
 }
-
-// Dropped counts packets refused because the queue was full.
-func (e *Endpoint) Dropped() uint64 { return e.dropped.Load() }
 
 // ReadFrom implements net.PacketConn.
 func (e *Endpoint) ReadFrom(b []byte) (int, net.Addr, error) {

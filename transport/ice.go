@@ -120,6 +120,9 @@ func NewICE(cfg ICEConfig, deliver func(ev ICEEvent, closing <-chan struct{})) (
 			return name == "lo" && (userIface == nil || userIface(name))
 		}
 	}
+	if ac.Net, err = newBufferedNet(); err != nil {
+		return nil, fmt.Errorf("chanrtc: network: %w", err)
+	}
 	agent, err := ice.NewAgent(ac)
 	if err != nil {
 		return nil, fmt.Errorf("chanrtc: ICE agent: %w", err)

@@ -85,16 +85,16 @@ func (m *Mux) Run(ctx context.Context) error {
 			// state reports): nothing more will arrive.
 			return nil
 		}
-		m.dispatch(scratch[:n])
+		m.dispatch(ctx, scratch[:n])
 	}
 }
 
-func (m *Mux) dispatch(b []byte) {
+func (m *Mux) dispatch(ctx context.Context, b []byte) {
 	switch demux.Classify(b) {
 	case demux.DTLS:
 		p := getPacket(len(b))
 		copy(p, b)
-		m.dtls.deliver(p)
+		m.dtls.deliver(p, ctx.Done())
 	default:
 		m.dropped.Add(1)
 	}
