@@ -22,6 +22,9 @@ func (a *peerActor) onICE(ctx context.Context, ev transport.ICEEvent) error {
 		}
 		emit(a.pc, &a.pc.onICECandidate, c)
 	case ev.GatheringDone:
+		if a.gatherComplete {
+			return nil
+		}
 		a.gatherComplete = true
 		a.publishLocal()
 		a.setGathering(ICEGatheringStateComplete)
