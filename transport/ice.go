@@ -86,6 +86,10 @@ func NewICE(cfg ICEConfig, deliver func(ev ICEEvent, closing <-chan struct{})) (
 		NetworkTypes:  []ice.NetworkType{ice.NetworkTypeUDP4, ice.NetworkTypeUDP6},
 		LoggerFactory: pionLogger(cfg.Logger),
 	}
+	// Check pacing at RFC 8445's Ta of 50 ms: pion's 200 ms default delays
+	// nomination, and so every connection's setup, by up to a tick.
+	checkInterval := 50 * time.Millisecond
+	ac.CheckInterval = &checkInterval
 	if cfg.DisconnectedTimeout > 0 {
 		ac.DisconnectedTimeout = &cfg.DisconnectedTimeout
 	}
