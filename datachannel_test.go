@@ -360,3 +360,37 @@ func TestChannelClose(t *testing.T) {
 		t.Fatalf("send on closed channel: %v", err)
 	}
 }
+
+func TestSendBufferIsBounded(t *testing.T) {
+	checkLeaks(t)
+	offerer, answerer := newTestPC(t), newTestPC(t)
+	remote := make(chan *DataChannel, 1)
+	// The answerer never reads: its window fills and our queue grows.
+	answerer.OnDataChannel(func(dc *DataChannel) { remote <- dc })
+	c := newEchoClient(t, offerer, "flood", nil)
+	signalNonTrickle(t, offerer, answerer)
+	recv(t, c.opened, "open")
+	msg := make([]byte, 64<<10)
+	var err error
+	sent := 0
+	for ; sent < 1000; sent++ {
+		if err = c.dc.Send(msg); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, ErrSendBufferFull) {
+		t.Fatalf("flooding a channel that is not read: %v, want ErrSendBufferFull", err)
+	}
+	if b := c.dc.BufferedAmount(); b > 16<<20 {
+		t.Fatalf("buffered %d bytes, over the bound", b)
+	}
+	// Reading resumes: every message that Send took arrives intact.
+	r := recv(t, remote, "remote")
+	got := make(chan int, 1024)
+	r.OnMessage(func(m DataChannelMessage) { got <- len(m.Data) })
+	for i := 0; i < sent; i++ {
+		if n := recv(t, got, "drained message"); n != len(msg) {
+			t.Fatalf("message %d has %d bytes", i, n)
+		}
+	}
+}

@@ -28,6 +28,9 @@ var (
 	// ErrMessageTooLarge: a message larger than the remote accepts
 	// (a=max-message-size); nothing was sent.
 	ErrMessageTooLarge = transport.ErrMessageTooLarge
+	// ErrSendBufferFull: the channel already has 16 MiB queued; nothing
+	// was sent. Pace sends with BufferedAmountLowThreshold.
+	ErrSendBufferFull = transport.ErrSendBufferFull
 	// ErrDataChannelNotOpen: Send on a channel that is not open.
 	ErrDataChannelNotOpen = transport.ErrChannelNotOpen
 	// ErrBadICEServer: an ICE server URL that cannot be used.

@@ -433,8 +433,10 @@ func (a *peerActor) startTransports(ctx context.Context) error {
 		return a.maybeStartSCTP(ctx)
 	}
 	r := a.remote.parsed
-	if r.ICEUfrag == "" {
-		return nil // nothing to connect (no live m-section)
+	if r.ICEUfrag == "" || r.Data == nil {
+		// No section was accepted: there is no transport to bring up
+		// (RFC 8829 §5.3.1). Media sections will widen this.
+		return nil
 	}
 	a.controlling = a.local.typ == SDPTypeOffer
 	a.dtlsClient = a.isDTLSClient()

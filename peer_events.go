@@ -126,6 +126,9 @@ func (a *peerActor) setSignaling(s SignalingState) {
 }
 
 func (a *peerActor) setGathering(s ICEGatheringState) {
+	if a.pc.closed.Load() {
+		return
+	}
 	if ICEGatheringState(a.pc.gathering.Swap(int32(s))) != s {
 		emit(a.pc, &a.pc.onICEGatheringState, s)
 	}
@@ -148,6 +151,9 @@ func (a *peerActor) publishICEState(s ice.ConnectionState) {
 		st = ICEConnectionStateClosed
 	default:
 		st = ICEConnectionStateNew
+	}
+	if a.pc.closed.Load() {
+		return // Close fires no state events (W3C close(), step 11)
 	}
 	if ICEConnectionState(a.pc.iceState.Swap(int32(st))) != st {
 		emit(a.pc, &a.pc.onICEConnectionState, st)

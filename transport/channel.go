@@ -24,7 +24,13 @@ const (
 var (
 	ErrChannelNotOpen  = errors.New("chanrtc: DataChannel is not open")
 	ErrMessageTooLarge = errors.New("chanrtc: message larger than the remote's max-message-size")
+	ErrSendBufferFull  = errors.New("chanrtc: DataChannel send buffer full")
 )
+
+// MaxBufferedAmount bounds what one channel may have queued and not yet
+// acknowledged (browsers use the same 16 MiB): past it Send refuses the
+// message rather than let memory grow without bound.
+const MaxBufferedAmount = 16 << 20
 
 // ChannelParams are a DataChannel's options (W3C RTCDataChannelInit).
 type ChannelParams struct {
@@ -107,6 +113,9 @@ func (c *Channel) Send(data []byte, text bool) error {
 	}
 	if max := c.remoteMax.Load(); uint64(len(data)) > uint64(max) {
 		return fmt.Errorf("%w: %d > %d bytes", ErrMessageTooLarge, len(data), max)
+	}
+	if st.BufferedAmount()+uint64(len(data)) > MaxBufferedAmount {
+		return fmt.Errorf("%w: %d bytes queued", ErrSendBufferFull, st.BufferedAmount())
 	}
 	ppi := dcep.PPIDBinary
 	switch {
