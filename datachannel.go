@@ -2,6 +2,7 @@ package chanrtc
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 
 	"github.com/chanrtc/chanrtc/actors"
@@ -46,8 +47,14 @@ type DataChannel struct {
 	queuedMsgs  atomic.Int64
 	credit      actors.Wake
 
+	// remote: the remote opened it; Opened announces it (OnDataChannel).
+	remote bool
+
 	// Owned by the event goroutine.
 	held []DataChannelMessage
+	// openPending: the channel opened and no OnOpen handler has run for it
+	// yet; the open event is held for a handler set later, as messages are.
+	openPending bool
 }
 
 const (
@@ -75,6 +82,9 @@ func (pc *PeerConnection) CreateDataChannel(label string, init *DataChannelInit)
 	}
 	dc := newDataChannel(pc)
 	ch, err := r.sctp.Open(context.Background(), p, dc)
+	if errors.Is(err, actors.ErrStopped) {
+		return nil, ErrClosed // closed while the channel was being created
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -87,11 +97,13 @@ func newDataChannel(pc *PeerConnection) *DataChannel {
 }
 
 // newRemoteChannel is called by the SCTP actor for a channel the remote
-// opened: it builds the facade and announces it.
+// opened: it builds the facade, which Opened announces once the channel is
+// open (W3C: readyState is "open" when the datachannel event fires, so the
+// handler can send at once).
 func (pc *PeerConnection) newRemoteChannel(ch *transport.Channel) transport.ChannelSink {
 	dc := newDataChannel(pc)
 	dc.ch = ch
-	emit(pc, &pc.onDataChannel, dc)
+	dc.remote = true
 	return dc
 }
 
@@ -164,9 +176,13 @@ func (dc *DataChannel) SetBufferedAmountLowThreshold(v uint64) {
 // Close closes the channel (the remote sees it close too).
 func (dc *DataChannel) Close() error { return dc.ch.Close() }
 
-// OnOpen sets the open handler. If the channel is already open when it is
-// set, it is not called: check ReadyState.
-func (dc *DataChannel) OnOpen(f func()) { dc.onOpen.Store(&f) }
+// OnOpen sets the open handler. An open event that came before any handler
+// was set is held and delivered to the first one set, so a handler set
+// right after CreateDataChannel is called even if the channel opened first.
+func (dc *DataChannel) OnOpen(f func()) {
+	dc.onOpen.Store(&f)
+	dc.pc.emitter.Emit(dc.deliverOpen)
+}
 
 // OnClose sets the close handler.
 func (dc *DataChannel) OnClose(f func()) { dc.onClose.Store(&f) }
@@ -188,12 +204,36 @@ func (dc *DataChannel) OnMessage(f func(DataChannelMessage)) {
 
 // The transport.ChannelSink side: called by the SCTP actor and readers.
 
-// Opened implements transport.ChannelSink.
-func (dc *DataChannel) Opened() { dc.pc.emitter.Emit(func() { call(&dc.onOpen) }) }
+// Opened implements transport.ChannelSink. A remote channel is announced
+// first, then gets its open event (W3C "announce the data channel as open").
+func (dc *DataChannel) Opened() {
+	dc.pc.emitter.Emit(func() {
+		if dc.remote {
+			if f := dc.pc.onDataChannel.Load(); f != nil && *f != nil {
+				(*f)(dc)
+			}
+		}
+		dc.openPending = true
+		dc.deliverOpen()
+	})
+}
+
+// deliverOpen runs on the event goroutine: it hands a held open event to
+// the handler, once.
+func (dc *DataChannel) deliverOpen() {
+	if !dc.openPending {
+		return
+	}
+	if f := dc.onOpen.Load(); f != nil && *f != nil {
+		dc.openPending = false
+		(*f)()
+	}
+}
 
 // Closed implements transport.ChannelSink.
 func (dc *DataChannel) Closed(err error) {
 	dc.pc.emitter.Emit(func() {
+		dc.openPending = false // a channel closed before anyone listened
 		if err != nil {
 			if f := dc.onError.Load(); f != nil && *f != nil {
 				(*f)(err)

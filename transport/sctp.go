@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 
 	"github.com/chanrtc/chanrtc/actors"
@@ -205,8 +206,19 @@ func (s *SCTP) handle(ctx context.Context, m sctpMsg) error {
 		s.assoc = m.assoc
 		s.assoc.SetMaxMessageSize(s.remoteMax)
 		s.spawn(func() { s.acceptLoop(ctx) })
+		// Negotiated channels first: their ids are fixed, and freeID must
+		// see them taken before it picks ids for in-band channels.
 		pending := s.pending
 		s.pending = nil
+		slices.SortStableFunc(pending, func(a, b *Channel) int {
+			switch {
+			case a.Params.Negotiated == b.Params.Negotiated:
+				return 0
+			case a.Params.Negotiated:
+				return -1
+			}
+			return 1
+		})
 		for _, c := range pending {
 			if err := s.openLocal(ctx, c); err != nil {
 				c.state.Store(int32(ChannelClosed))
