@@ -240,17 +240,8 @@ func (a *peerActor) setLocal(ctx context.Context, d SessionDescription) error {
 			return err
 		}
 	}
-	switch d.Type {
-	case SDPTypeOffer:
-		if a.signaling != SignalingStateStable && a.signaling != SignalingStateHaveLocalOffer {
-			return fmt.Errorf("%w: SetLocalDescription(offer) in %s", ErrInvalidState, a.signaling)
-		}
-	case SDPTypeAnswer:
-		if a.signaling != SignalingStateHaveRemoteOffer {
-			return fmt.Errorf("%w: SetLocalDescription(answer) in %s", ErrInvalidState, a.signaling)
-		}
-	default:
-		return fmt.Errorf("%w: description type %q", ErrInvalidSDP, d.Type)
+	if err := checkTransition("SetLocalDescription", d.Type, a.signaling); err != nil {
+		return err
 	}
 	if a.created == nil || a.created.typ != d.Type || a.created.sdp != d.SDP {
 		return ErrModifiedSDP
@@ -297,17 +288,8 @@ func (a *peerActor) setRemote(ctx context.Context, d SessionDescription) error {
 	if d.Type == SDPTypeRollback {
 		return a.rollback()
 	}
-	switch d.Type {
-	case SDPTypeOffer:
-		if a.signaling != SignalingStateStable && a.signaling != SignalingStateHaveRemoteOffer {
-			return fmt.Errorf("%w: SetRemoteDescription(offer) in %s", ErrInvalidState, a.signaling)
-		}
-	case SDPTypeAnswer:
-		if a.signaling != SignalingStateHaveLocalOffer {
-			return fmt.Errorf("%w: SetRemoteDescription(answer) in %s", ErrInvalidState, a.signaling)
-		}
-	default:
-		return fmt.Errorf("%w: description type %q", ErrInvalidSDP, d.Type)
+	if err := checkTransition("SetRemoteDescription", d.Type, a.signaling); err != nil {
+		return err
 	}
 	parsed, err := jsep.ParseDescription(d.SDP)
 	if err != nil {
@@ -337,6 +319,28 @@ func (a *peerActor) setRemote(ctx context.Context, d SessionDescription) error {
 	return a.startTransports(ctx)
 }
 
+// checkTransition is the JSEP signaling state machine (RFC 8829 §3.2,
+// without provisional answers): which description may be applied in which
+// state. Rollback is handled before it.
+func checkTransition(call string, typ SDPType, state SignalingState) error {
+	var ok bool
+	local := call == "SetLocalDescription"
+	switch typ {
+	case SDPTypeOffer:
+		ok = state == SignalingStateStable ||
+			local && state == SignalingStateHaveLocalOffer ||
+			!local && state == SignalingStateHaveRemoteOffer
+	case SDPTypeAnswer:
+		ok = local && state == SignalingStateHaveRemoteOffer || !local && state == SignalingStateHaveLocalOffer
+	default:
+		return fmt.Errorf("%w: description type %q", ErrInvalidSDP, typ)
+	}
+	if !ok {
+		return fmt.Errorf("%w: %s(%s) in %s", ErrInvalidState, call, typ, state)
+	}
+	return nil
+}
+
 // checkRemote rejects what we cannot satisfy, before any state changes.
 func (a *peerActor) checkRemote(typ SDPType, d *jsep.Description) error {
 	live := 0
@@ -351,15 +355,11 @@ func (a *peerActor) checkRemote(typ SDPType, d *jsep.Description) error {
 	if a.iceStarted && (d.ICEUfrag != a.remote.parsed.ICEUfrag || d.ICEPwd != a.remote.parsed.ICEPwd) {
 		return fmt.Errorf("%w: the remote changed its ICE credentials (ICE restart is not supported yet)", ErrUnsatisfiable)
 	}
-	if typ == SDPTypeAnswer {
-		if d.Setup == jsep.SetupActpass {
-			return fmt.Errorf("%w: an answer must not use a=setup:actpass", ErrInvalidSDP)
-		}
-		if a.local.params.DataChannel && d.Data == nil && live > 0 {
-			// The remote rejected DataChannels; we go on without them.
-			return nil
-		}
+	if typ == SDPTypeAnswer && d.Setup == jsep.SetupActpass {
+		return fmt.Errorf("%w: an answer must not use a=setup:actpass", ErrInvalidSDP)
 	}
+	// An answer that rejects our DataChannel section is fine: the
+	// connection goes on without DataChannels.
 	return nil
 }
 

@@ -308,3 +308,32 @@ func TestCloseFromEveryCallback(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckTransition(t *testing.T) {
+	states := []SignalingState{SignalingStateStable, SignalingStateHaveLocalOffer, SignalingStateHaveRemoteOffer, SignalingStateClosed}
+	allowed := map[string]bool{
+		"SetLocalDescription offer stable":             true,
+		"SetLocalDescription offer have-local-offer":   true,
+		"SetLocalDescription answer have-remote-offer": true,
+		"SetRemoteDescription offer stable":            true,
+		"SetRemoteDescription offer have-remote-offer": true,
+		"SetRemoteDescription answer have-local-offer": true,
+	}
+	for _, call := range []string{"SetLocalDescription", "SetRemoteDescription"} {
+		for _, typ := range []SDPType{SDPTypeOffer, SDPTypeAnswer} {
+			for _, st := range states {
+				key := call + " " + string(typ) + " " + st.String()
+				err := checkTransition(call, typ, st)
+				if allowed[key] != (err == nil) {
+					t.Errorf("%s: err %v", key, err)
+				}
+				if err != nil && !errors.Is(err, ErrInvalidState) {
+					t.Errorf("%s: %v is not ErrInvalidState", key, err)
+				}
+			}
+		}
+	}
+	if err := checkTransition("SetLocalDescription", "pranswer", SignalingStateHaveRemoteOffer); !errors.Is(err, ErrInvalidSDP) {
+		t.Errorf("pranswer: %v", err)
+	}
+}
