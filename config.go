@@ -74,8 +74,15 @@ type Config struct {
 	// remote may fill). Zero means 4 MiB.
 	SCTPReceiveBuffer uint32
 
+	// Codecs are the media formats negotiated, in preference order; empty
+	// means DefaultCodecs (H.264, Opus, PCMU, PCMA).
+	Codecs []Codec
+
 	// Logger receives diagnostics; nil means silent.
 	Logger *slog.Logger
+
+	// dropOutgoing is a test hook: it loses the datagrams it picks.
+	dropOutgoing func([]byte) bool
 }
 
 const (
@@ -117,6 +124,7 @@ func (c Config) iceConfig(ufrag, pwd string) transport.ICEConfig {
 		FailedTimeout:       c.ICEFailedTimeout,
 		KeepaliveInterval:   c.ICEKeepaliveInterval,
 		Logger:              c.Logger,
+		DropOutgoing:        c.dropOutgoing,
 	}
 }
 

@@ -51,6 +51,7 @@ type handlers struct {
 	onConnectionState    atomic.Pointer[func(PeerConnectionState)]
 	onDataChannel        atomic.Pointer[func(*DataChannel)]
 	onNegotiationNeeded  atomic.Pointer[func()]
+	onTrack              atomic.Pointer[func(*RemoteTrack, *RTPReceiver)]
 }
 
 // emitterQueue bounds the event queue (see actors.Emitter).
@@ -92,6 +93,7 @@ func NewPeerConnection(cfg Config) (*PeerConnection, error) {
 		ufrag:     randomICEString(16),
 		pwd:       randomICEString(32),
 		sessionID: randomSessionID(),
+		cname:     randomICEString(16),
 	}
 	a.fingerprint = jsep.FingerprintOf(cert.Certificate[0])
 	if err := pc.sup.Go("peer", a.run); err != nil {

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"sync/atomic"
 
 	"github.com/chanrtc/chanrtc/internal/jsep"
 	"github.com/chanrtc/chanrtc/transport"
+	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 )
 
@@ -50,6 +52,18 @@ type peerActor struct {
 	sctp        *transport.SCTP
 	sctpStarted bool
 	wantData    bool // a DataChannel exists: offers carry an application section
+
+	// Media.
+	transceivers []*transceiver
+	mlineOrder   []string // mids in m-line order, fixed once offered
+	midCounter   int
+	dataMID      string
+	cname        string
+	iceConn      *ice.Conn
+	dtls         *dtls.Conn
+	media        *transport.Media
+	keys         transport.SRTPKeys
+	rtt          atomic.Int64 // from senders' reception reports, for receivers
 }
 
 type localDesc struct {
@@ -86,7 +100,7 @@ type (
 	}
 	getSCTP   struct{ reply chan<- sctpResult }
 	iceEvent  struct{ ev transport.ICEEvent }
-	dtlsReady struct{ conn net.Conn }
+	dtlsReady struct{ conn *dtls.Conn }
 )
 
 type sctpResult struct {
@@ -106,6 +120,7 @@ func (dtlsReady) peerMsg()    {}
 func (a *peerActor) run(ctx context.Context) error {
 	defer close(a.pc.done)
 	defer a.closeICE()
+	defer a.closeTracks()
 	for {
 		select {
 		case m := <-a.pc.inbox:
@@ -152,10 +167,16 @@ func (a *peerActor) handle(ctx context.Context, m peerMsg) error {
 	case dtlsReady:
 		a.dtlsUp = true
 		a.dtlsConn = m.conn
+		a.dtls = m.conn
 		a.updateConnState()
+		if err := a.startMedia(ctx); err != nil {
+			return err
+		}
 		return a.maybeStartSCTP(ctx)
 	default:
-		panic(fmt.Sprintf("peer actor: unknown message %T", m))
+		if !a.handleMedia(ctx, m) {
+			panic(fmt.Sprintf("peer actor: unknown message %T", m))
+		}
 	}
 	return nil
 }
@@ -181,6 +202,7 @@ func (a *peerActor) createOffer() (SessionDescription, error) {
 	p := a.localParams()
 	p.Setup = jsep.SetupActpass
 	p.DataChannel = a.wantData || a.negotiatedData()
+	a.offerMedia(&p)
 	sdp, err := jsep.BuildOffer(p)
 	if err != nil {
 		return SessionDescription{}, err
@@ -197,6 +219,7 @@ func (a *peerActor) createAnswer() (SessionDescription, error) {
 	// We take the DTLS client role when the offerer lets us choose: the
 	// handshake then starts as soon as ICE connects (RFC 8842 §5.3).
 	p.Setup = jsep.SetupActive
+	a.answerMedia(&p, a.remote.parsed)
 	sdp, err := jsep.BuildAnswer(a.remote.parsed, p)
 	if err != nil {
 		return SessionDescription{}, err
@@ -264,6 +287,7 @@ func (a *peerActor) setLocal(ctx context.Context, d SessionDescription) error {
 		}
 	}
 	if d.Type == SDPTypeAnswer {
+		a.applyNegotiation()
 		return a.startTransports(ctx)
 	}
 	return nil
@@ -312,10 +336,12 @@ func (a *peerActor) setRemote(ctx context.Context, d SessionDescription) error {
 		}
 	}
 	if d.Type == SDPTypeOffer {
+		a.remoteMediaOffer(parsed)
 		a.setSignaling(SignalingStateHaveRemoteOffer)
 		return nil
 	}
 	a.setSignaling(SignalingStateStable)
+	a.applyNegotiation()
 	return a.startTransports(ctx)
 }
 
@@ -430,10 +456,14 @@ func (a *peerActor) ensureSCTP() (*transport.SCTP, error) {
 // startTransports begins ICE checks once both descriptions are applied.
 func (a *peerActor) startTransports(ctx context.Context) error {
 	if a.iceStarted {
+		if err := a.startMedia(ctx); err != nil {
+			return err
+		}
 		return a.maybeStartSCTP(ctx)
 	}
 	r := a.remote.parsed
-	if r.ICEUfrag == "" || r.Data == nil {
+	media := slices.ContainsFunc(a.transceivers, func(x *transceiver) bool { return x.neg != nil })
+	if r.ICEUfrag == "" || r.Data == nil && !media {
 		// No section was accepted: there is no transport to bring up
 		// (RFC 8829 §5.3.1). Media sections will widen this.
 		return nil
@@ -445,6 +475,7 @@ func (a *peerActor) startTransports(ctx context.Context) error {
 		return fmt.Errorf("chanrtc: ICE start: %w", err)
 	}
 	a.iceStarted = true
+	a.iceConn = conn
 	for _, c := range a.remoteCandidates {
 		if err := a.ice.AddRemoteCandidate(c); err != nil && a.pc.cfg.Logger != nil {
 			a.pc.cfg.Logger.Warn("chanrtc: remote candidate ignored", "candidate", c, "err", err)

@@ -47,6 +47,10 @@ type ICEConfig struct {
 	KeepaliveInterval   time.Duration
 
 	Logger *slog.Logger
+
+	// DropOutgoing, when set, loses the outgoing datagrams it picks (a test
+	// hook for loss between peers on one machine).
+	DropOutgoing func([]byte) bool
 }
 
 // ICEEvent is what the ICE layer reports: exactly one field is meaningful.
@@ -124,7 +128,7 @@ func NewICE(cfg ICEConfig, deliver func(ev ICEEvent, closing <-chan struct{})) (
 			return name == "lo" && (userIface == nil || userIface(name))
 		}
 	}
-	if ac.Net, err = newBufferedNet(); err != nil {
+	if ac.Net, err = newBufferedNet(cfg.DropOutgoing); err != nil {
 		return nil, fmt.Errorf("chanrtc: network: %w", err)
 	}
 	agent, err := ice.NewAgent(ac)

@@ -49,8 +49,9 @@ type Conn interface {
 // layer without blocking; unknown and not-yet-wanted packets are dropped and
 // counted.
 type Mux struct {
-	conn Conn
-	dtls *Endpoint
+	conn  Conn
+	dtls  *Endpoint
+	media atomic.Pointer[Media]
 
 	dropped atomic.Uint64
 }
@@ -67,6 +68,10 @@ func NewMux(conn Conn) *Mux {
 
 // DTLS is the endpoint carrying DTLS records.
 func (m *Mux) DTLS() *Endpoint { return m.dtls }
+
+// SetMedia routes SRTP and SRTCP to the media actor from now on; before,
+// they are dropped (and counted): there is nothing to decrypt them with.
+func (m *Mux) SetMedia(md *Media) { m.media.Store(md) }
 
 // Dropped counts datagrams no endpoint wanted.
 func (m *Mux) Dropped() uint64 { return m.dropped.Load() }
@@ -95,6 +100,15 @@ func (m *Mux) dispatch(ctx context.Context, b []byte) {
 		p := getPacket(len(b))
 		copy(p, b)
 		m.dtls.deliver(p, ctx.Done())
+	case demux.RTP, demux.RTCP:
+		md := m.media.Load()
+		if md == nil {
+			m.dropped.Add(1)
+			return
+		}
+		p := getPacket(len(b))
+		copy(p, b)
+		md.offer(p)
 	default:
 		m.dropped.Add(1)
 	}

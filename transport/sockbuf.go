@@ -2,6 +2,7 @@ package transport
 
 import (
 	"net"
+	"net/netip"
 
 	"github.com/pion/transport/v5"
 	"github.com/pion/transport/v5/stdnet"
@@ -14,14 +15,18 @@ import (
 const socketBuffer = 4 << 20
 
 // bufferedNet is the operating system's network with large UDP buffers.
-type bufferedNet struct{ *stdnet.Net }
+// drop, when set (tests only), decides which outgoing datagrams are lost.
+type bufferedNet struct {
+	*stdnet.Net
+	drop func([]byte) bool
+}
 
-func newBufferedNet() (transport.Net, error) {
+func newBufferedNet(drop func([]byte) bool) (transport.Net, error) {
 	n, err := stdnet.NewNet()
 	if err != nil {
 		return nil, err
 	}
-	return bufferedNet{n}, nil
+	return bufferedNet{Net: n, drop: drop}, nil
 }
 
 // ListenUDP opens a host candidate's socket and enlarges its buffers.
@@ -30,8 +35,40 @@ func (n bufferedNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UD
 	if err != nil {
 		return nil, err
 	}
-	if uc, ok := c.(*net.UDPConn); ok {
-		growBuffers(uc, socketBuffer)
+	uc, ok := c.(*net.UDPConn)
+	if !ok {
+		return c, nil
 	}
-	return c, nil
+	growBuffers(uc, socketBuffer)
+	if n.drop != nil {
+		return &lossyConn{UDPConn: uc, drop: n.drop}, nil
+	}
+	return uc, nil
+}
+
+// lossyConn loses the outgoing datagrams drop picks: the impairment tests
+// put between two peers on one machine.
+type lossyConn struct {
+	*net.UDPConn
+	drop func([]byte) bool
+}
+
+func (c *lossyConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if c.drop(b) {
+		return len(b), nil
+	}
+	return c.UDPConn.WriteTo(b, addr)
+}
+
+// ReadFromAddrPort and WriteToAddrPort keep pion/ice on its allocation-free
+// path while going through the filter.
+func (c *lossyConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
+	return c.UDPConn.ReadFromUDPAddrPort(b)
+}
+
+func (c *lossyConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
+	if c.drop(b) {
+		return len(b), nil
+	}
+	return c.UDPConn.WriteToUDPAddrPort(b, addr)
 }

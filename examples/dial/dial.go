@@ -26,6 +26,10 @@ type options struct {
 	Timeout  time.Duration
 	Config   chanrtc.Config
 	Client   *http.Client // nil: http.DefaultClient
+	// Media: also send VideoFile (H.264 Annex-B) and AudioFile (Ogg Opus)
+	// and check they come back.
+	Media                bool
+	VideoFile, AudioFile string
 }
 
 // summary is what a successful run measured.
@@ -35,13 +39,21 @@ type summary struct {
 	MaxSize  int           // the largest message size used
 	Connect  time.Duration // from start to the DataChannel being open
 	Elapsed  time.Duration // from the first send to the last echo
+	Media    string        // what came back of the media, with -media
 }
 
 func (s summary) String() string {
 	secs := max(s.Elapsed.Seconds(), 1e-9)
 	return fmt.Sprintf("ok: %d messages echoed intact and in order, %.2f MB each way in %v (%.0f msg/s, %.2f MB/s); connect %v; max message %d bytes",
 		s.Messages, float64(s.Bytes)/1e6, s.Elapsed.Round(time.Millisecond),
-		float64(s.Messages)/secs, float64(s.Bytes)/1e6/secs, s.Connect.Round(100*time.Microsecond), s.MaxSize)
+		float64(s.Messages)/secs, float64(s.Bytes)/1e6/secs, s.Connect.Round(100*time.Microsecond), s.MaxSize) + s.mediaPart()
+}
+
+func (s summary) mediaPart() string {
+	if s.Media == "" {
+		return ""
+	}
+	return "; " + s.Media
 }
 
 // Flow control: Send never blocks, so the sender keeps what it has queued
@@ -99,8 +111,12 @@ func run(ctx context.Context, o options) (summary, error) {
 	dc.OnOpen(func() { close(opened) })
 	dc.OnClose(func() { fail(errors.New("the DataChannel closed")) })
 	dc.OnError(func(err error) { fail(fmt.Errorf("DataChannel: %w", err)) })
-	// Media: with -media, the H.264 and Opus tracks are added here, before
-	// the offer, and checked alongside the messages.
+	var media *mediaCheck
+	if o.Media {
+		if media, err = newMediaCheck(pc, o.VideoFile, o.AudioFile); err != nil {
+			return summary{}, err
+		}
+	}
 
 	offer, err := pc.CreateOffer()
 	if err != nil {
@@ -123,6 +139,19 @@ func run(ctx context.Context, o options) (summary, error) {
 		return summary{}, err
 	}
 	sum := summary{Messages: o.Messages, Connect: time.Since(start), MaxSize: o.Size}
+	type mediaResult struct {
+		res string
+		err error
+	}
+	mediaDone := make(chan mediaResult, 1)
+	if media != nil {
+		go func() {
+			res, err := media.play(ctx)
+			mediaDone <- mediaResult{res, err}
+		}()
+	} else {
+		mediaDone <- mediaResult{}
+	}
 	if remote := int(dc.MaxMessageSize()); remote < sum.MaxSize {
 		sum.MaxSize = remote
 	}
@@ -169,6 +198,11 @@ func run(ctx context.Context, o options) (summary, error) {
 	}
 	sum.Elapsed = time.Since(t0)
 	sum.Bytes = sent
+	mr := <-mediaDone
+	if mr.err != nil {
+		return summary{}, mr.err
+	}
+	sum.Media = mr.res
 	return sum, nil
 }
 

@@ -42,16 +42,14 @@ func main() {
 	flag.IntVar(&o.Size, "size", 1024, "largest message in `bytes` (capped by the answer's max-message-size)")
 	flag.Uint64Var(&o.Seed, "seed", 1, "seed of the message sizes and contents")
 	flag.DurationVar(&o.Timeout, "timeout", 30*time.Second, "overall time limit")
-	media := flag.Bool("media", false, "also send H.264 and Opus and check they come back (not supported yet)")
+	flag.BoolVar(&o.Media, "media", false, "also send an H.264 video and an Opus audio track from files and check they come back")
+	flag.StringVar(&o.VideoFile, "video", "testdata/h264/clip.h264", "H.264 Annex-B `file` sent with -media")
+	flag.StringVar(&o.AudioFile, "audio", "testdata/opus/clip.ogg", "Ogg Opus `file` sent with -media")
 	var ice flags.ICE
 	ice.Register(flag.CommandLine, "the host of -url")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "dial: unexpected arguments %q\n", flag.Args())
-		os.Exit(2)
-	}
-	if *media {
-		fmt.Fprintln(os.Stderr, "dial: media not supported yet")
 		os.Exit(2)
 	}
 	u, err := url.Parse(o.URL)

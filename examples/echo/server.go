@@ -189,9 +189,9 @@ func (s *server) newPeer(remote string) (*peer, error) {
 		}
 	})
 	pc.OnDataChannel(p.echoDataChannel)
-	// Media: reflecting every received track back on its transceiver
-	// (pc.OnTrack -> AddTrack / WriteFrame) goes here once chanrtc has
-	// tracks; the page's camera section is its browser side.
+	pc.OnTrack(func(t *chanrtc.RemoteTrack, r *chanrtc.RTPReceiver) {
+		s.watchers.Go(func() { p.reflect(t, r) })
+	})
 	return p, nil
 }
 
@@ -201,6 +201,7 @@ func (p *peer) answer(ctx context.Context, offer string, gather time.Duration) (
 	if err := p.pc.SetRemoteDescription(chanrtc.SessionDescription{Type: chanrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", http.StatusBadRequest, err
 	}
+	p.reflectOnTransceivers()
 	answer, err := p.pc.CreateAnswer()
 	if err != nil {
 		return "", http.StatusInternalServerError, err
@@ -225,7 +226,7 @@ func (p *peer) answer(ctx context.Context, offer string, gather time.Duration) (
 		return "", http.StatusInternalServerError, errors.New("no local description")
 	}
 	if !acceptsSection(d.SDP) {
-		return "", http.StatusBadRequest, errors.New("the offer has no section this server can echo: offer a DataChannel (m=application)")
+		return "", http.StatusBadRequest, errors.New("the offer has no section this server can echo: offer a DataChannel or audio/video it supports (H.264, Opus, PCMU, PCMA)")
 	}
 	p.log.Info("answer", "gathered", p.pc.ICEGatheringState(), "after", time.Since(p.start).Round(time.Millisecond))
 	return d.SDP, 0, nil

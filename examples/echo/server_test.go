@@ -290,13 +290,13 @@ func TestOfferErrors(t *testing.T) {
 	s := newServer(testConfig(), slog.New(slog.NewTextHandler(t.Output(), nil)))
 	defer s.Close()
 
-	// An offer with no DataChannel and nothing we can answer.
-	audioOnly := strings.Join([]string{
+	// An offer with no DataChannel and only a codec we cannot answer.
+	unusable := strings.Join([]string{
 		"v=0", "o=- 1 1 IN IP4 127.0.0.1", "s=-", "t=0 0",
-		"m=audio 9 UDP/TLS/RTP/SAVPF 111", "c=IN IP4 0.0.0.0", "a=mid:0",
+		"m=audio 9 UDP/TLS/RTP/SAVPF 109", "c=IN IP4 0.0.0.0", "a=mid:0",
 		"a=ice-ufrag:abcd", "a=ice-pwd:abcdefghijklmnopqrstuvwx",
 		"a=fingerprint:sha-256 " + strings.TrimSuffix(strings.Repeat("AB:", 32), ":"),
-		"a=setup:actpass", "a=sendrecv", "a=rtpmap:111 opus/48000/2", "",
+		"a=setup:actpass", "a=sendrecv", "a=rtpmap:109 speex/16000", "",
 	}, "\r\n")
 
 	for _, tc := range []struct {
@@ -308,7 +308,7 @@ func TestOfferErrors(t *testing.T) {
 		{"PUT", http.MethodPut, "v=0", http.StatusMethodNotAllowed, "POST"},
 		{"empty", http.MethodPost, "", http.StatusBadRequest, "empty offer"},
 		{"garbage", http.MethodPost, "this is not SDP", http.StatusBadRequest, "chanrtc"},
-		{"audio only", http.MethodPost, audioOnly, http.StatusBadRequest, "m=application"},
+		{"no usable section", http.MethodPost, unusable, http.StatusBadRequest, "no section"},
 		{"too large", http.MethodPost, strings.Repeat("a", maxOfferBytes+1), http.StatusRequestEntityTooLarge, "larger than"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

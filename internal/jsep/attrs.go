@@ -26,6 +26,17 @@ type attrSet struct {
 	iceLite         bool
 	bundleOnly      bool
 	endOfCandidates bool
+
+	// RTP media attributes, raw values in order (judged in rtp.go).
+	rtpmaps    []string
+	fmtps      []string
+	rtcpFbs    []string
+	extmaps    []string
+	ssrcs      []string
+	ssrcGroups []string
+	msid       stringOpt
+	rtcpMux    bool
+	rtcpRsize  bool
 }
 
 // stringOpt is a value that may be absent, which is not the same as empty:
@@ -76,6 +87,24 @@ func readAttrs(list []sdp.Attribute) attrSet {
 			s.sctpPort.setOnce(a.Value)
 		case "max-message-size":
 			s.maxMessageSize.setOnce(a.Value)
+		case "rtpmap":
+			s.rtpmaps = append(s.rtpmaps, a.Value)
+		case "fmtp":
+			s.fmtps = append(s.fmtps, a.Value)
+		case "rtcp-fb":
+			s.rtcpFbs = append(s.rtcpFbs, a.Value)
+		case "extmap":
+			s.extmaps = append(s.extmaps, a.Value)
+		case "ssrc":
+			s.ssrcs = append(s.ssrcs, a.Value)
+		case "ssrc-group":
+			s.ssrcGroups = append(s.ssrcGroups, a.Value)
+		case "msid":
+			s.msid.setOnce(a.Value)
+		case "rtcp-mux":
+			s.rtcpMux = true
+		case "rtcp-rsize":
+			s.rtcpRsize = true
 		case "group":
 			if f := strings.Fields(a.Value); s.bundle == nil && len(f) > 0 && f[0] == "BUNDLE" {
 				s.bundle = f[1:]

@@ -16,6 +16,16 @@ const (
 	maxMediaCount  = 1024     // m-sections
 	maxCandidates  = 1024     // a=candidate lines in total
 	maxErrorDetail = 200      // bytes of a pion error message we repeat
+
+	// Per m-section bounds. RTP has 128 payload types, a browser offers
+	// about 25 formats with 5 feedback values each, 15 extensions and 4
+	// a=ssrc lines per section.
+	maxCodecs        = 128  // formats of an audio/video m= line; a=rtpmap and a=fmtp lines
+	maxFeedbackLines = 512  // a=rtcp-fb lines
+	maxFeedback      = 32   // distinct a=rtcp-fb values of one codec
+	maxExtensions    = 64   // a=extmap lines
+	maxSSRCLines     = 256  // a=ssrc lines, and a=ssrc-group lines
+	maxValueSize     = 4096 // an fmtp, feedback, URI, CNAME or msid value we keep or write
 )
 
 // pion/sdp accepts only the IANA media types and proto tokens it knows and

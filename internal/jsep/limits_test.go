@@ -2,6 +2,7 @@ package jsep
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -37,5 +38,51 @@ func TestParseBoundedTime(t *testing.T) {
 		if err != nil && len(err.Error()) > 1000 {
 			t.Errorf("%s: error message is %d bytes", name, len(err.Error()))
 		}
+	}
+}
+
+// A description of about 1 MiB of video sections, each at the per-section
+// limits, must still be parsed and answered quickly.
+func TestAnswerBoundedTime(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE")
+	sections := 0
+	var body strings.Builder
+	for body.Len() < maxSDPSize-100<<10 {
+		mid := strconv.Itoa(sections)
+		b.WriteString(" " + mid)
+		body.WriteString("m=video 9 UDP/TLS/RTP/SAVPF")
+		for pt := range 128 {
+			body.WriteString(" " + strconv.Itoa(pt))
+		}
+		body.WriteString("\r\na=mid:" + mid + "\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\na=fingerprint:sha-256 " + testFP + "\r\n")
+		for pt := range 128 {
+			p := strconv.Itoa(pt)
+			body.WriteString("a=rtpmap:" + p + " H264/90000\r\na=fmtp:" + p + " packetization-mode=1;profile-level-id=42e01f\r\n")
+		}
+		for i := range 32 {
+			body.WriteString("a=rtcp-fb:* fb" + strconv.Itoa(i) + "\r\n")
+		}
+		sections++
+	}
+	text := b.String() + "\r\n" + body.String()
+	start := time.Now()
+	d, err := ParseDescription(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := testLocal()
+	for _, m := range d.Media {
+		l.Media = append(l.Media, ourVideo(m.MID))
+	}
+	answer, err := BuildAnswer(d, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("%d sections of %d bytes: parse and answer took %v", sections, len(text), took)
+	}
+	if n := strings.Count(answer, "m=video 9 "); n != sections {
+		t.Errorf("%d of %d sections accepted", n, sections)
 	}
 }

@@ -119,25 +119,73 @@ func (p *parser) readMedia(sd *sdp.SessionDescription, rewritten map[int]rawMLin
 		if !m.Rejected && n > 1 && !a.mid.ok {
 			return fmt.Errorf("%w: m-section %d (%s): a=mid is required when there are several m-sections", ErrInvalidSDP, i, clip(m.Kind))
 		}
+		if err := checkRTPCounts(m, a); err != nil {
+			return fmt.Errorf("%w: m-section %d (%s): %w", ErrInvalidSDP, i, clip(m.Kind), err)
+		}
+		if !m.Rejected && (m.Kind == "audio" || m.Kind == "video") {
+			if err := readRTP(&m, a); err != nil {
+				return fmt.Errorf("%w: m-section %d (%s): %w", ErrInvalidSDP, i, clip(m.Kind), err)
+			}
+		}
 		p.media[i], p.attrs[i] = m, a
 	}
 
-	// The tagged section is the first mid of the group that is in use; it
-	// carries the shared transport (RFC 8843). Prefer one with a real port
-	// since a bundle-only section cannot be the offerer's tag.
-	p.tag = -1
-	for _, wantPort := range []bool{true, false} {
-		for _, mid := range p.sess.bundle {
-			if i, ok := byMID[mid]; ok && !p.media[i].Rejected && (!wantPort || p.media[i].Port != 0) {
-				p.tag = i
-				break
-			}
-		}
-		if p.tag >= 0 {
-			break
+	p.tag = bundleTag(p.media, p.sess.bundle)
+	return nil
+}
+
+// bundleTag returns the index of the BUNDLE tagged m-section, -1 if none:
+// the first mid of the group that is in use; it carries the shared
+// transport (RFC 8843). One with a real port is preferred, since a
+// bundle-only section cannot be the offerer's tag.
+func bundleTag(media []Media, bundle []string) int {
+	if len(bundle) == 0 {
+		return -1
+	}
+	byMID := make(map[string]int, len(media))
+	for i, m := range media {
+		if _, dup := byMID[m.MID]; m.MID != "" && !dup {
+			byMID[m.MID] = i
 		}
 	}
-	return nil
+	for _, wantPort := range []bool{true, false} {
+		for _, mid := range bundle {
+			if i, ok := byMID[mid]; ok && !media[i].Rejected && (!wantPort || media[i].Port != 0) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// bundledNonTag reports whether section i rides on the transport of the
+// tagged section; such a section may omit transport attributes.
+func bundledNonTag(media []Media, inBundle map[string]bool, tag, i int) bool {
+	return tag >= 0 && i != tag && media[i].MID != "" && inBundle[media[i].MID]
+}
+
+// transportIndex picks the m-section whose transport we would use: the
+// BUNDLE tag if the data channel is bundled (or there is no data channel),
+// else the data channel's own section, else the first RTP media section in
+// use, else the first section in use. -1 when every section is rejected.
+func transportIndex(media []Media, inBundle map[string]bool, tag int) int {
+	data := slices.IndexFunc(media, isAcceptableData)
+	if data >= 0 && data != tag && !bundledNonTag(media, inBundle, tag, data) {
+		return data // the data channel has a transport of its own
+	}
+	if tag >= 0 {
+		return tag
+	}
+	if i := slices.IndexFunc(media, func(m Media) bool { return !m.Rejected && isRTPMedia(m) }); i >= 0 {
+		return i
+	}
+	return slices.IndexFunc(media, func(m Media) bool { return !m.Rejected })
+}
+
+// sharesTransport reports whether section i uses the transport of section
+// t: it is t, or both are in the BUNDLE group whose tag is t.
+func sharesTransport(media []Media, inBundle map[string]bool, tag, t, i int) bool {
+	return t >= 0 && (i == t || (t == tag && bundledNonTag(media, inBundle, tag, i)))
 }
 
 // checkMLine makes sure the words of an m= line are tokens, so an answer that
@@ -162,10 +210,8 @@ func checkMLine(m Media) error {
 	return nil
 }
 
-// bundledNonTag reports whether section i rides on the transport of the
-// tagged section; such a section may omit transport attributes.
 func (p *parser) bundledNonTag(i int) bool {
-	return p.tag >= 0 && i != p.tag && p.attrs[i].mid.ok && p.inBundle[p.media[i].MID]
+	return bundledNonTag(p.media, p.inBundle, p.tag, i)
 }
 
 // checkSession judges the session-level values that are present.
@@ -284,18 +330,8 @@ func (p *parser) fillTransport(d *Description) {
 	}
 }
 
-// transportIndex picks the m-section whose transport we would use: the
-// BUNDLE tag if the data channel is bundled (or there is no data channel),
-// else the data channel's own section, else the first section in use.
 func (p *parser) transportIndex() int {
-	data := slices.IndexFunc(p.media, isAcceptableData)
-	if data >= 0 && data != p.tag && !p.bundledNonTag(data) {
-		return data // the data channel has a transport of its own
-	}
-	if p.tag >= 0 {
-		return p.tag
-	}
-	return slices.IndexFunc(p.media, func(m Media) bool { return !m.Rejected })
+	return transportIndex(p.media, p.inBundle, p.tag)
 }
 
 // fillData describes the first application section we can accept.

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"strings"
+	"time"
+
+	"github.com/chanrtc/chanrtc"
+)
+
+// The echo reflects every media track back to the sender on the same
+// transceiver: H.264, Opus and G.711 frame by frame (through the jitter
+// buffer, so lost packets are recovered before the frame goes back), any
+// other codec packet by packet.
+
+// reflectOnTransceivers gives every transceiver the remote offered a local
+// track to send the reflection on, before the answer is made, so that the
+// answer says sendrecv.
+func (p *peer) reflectOnTransceivers() {
+	for _, tr := range p.pc.GetTransceivers() {
+		if tr.Sender().Track() != nil {
+			continue
+		}
+		codec := chanrtc.CodecOpus
+		if tr.Kind() == chanrtc.MediaKindVideo {
+			codec = chanrtc.CodecH264
+		}
+		lt, err := chanrtc.NewLocalTrack(codec, "echo-"+tr.Mid(), "echo")
+		if err != nil {
+			continue
+		}
+		_ = tr.Sender().ReplaceTrack(lt)
+		_ = tr.SetDirection(chanrtc.DirectionSendRecv)
+	}
+}
+
+// reflect runs for each remote track, on its own goroutine, until the
+// track ends.
+func (p *peer) reflect(remote *chanrtc.RemoteTrack, recv *chanrtc.RTPReceiver) {
+	local := recv.Transceiver().Sender().Track()
+	if local == nil {
+		return
+	}
+	// Keyframe requests for the reflection go to the original sender.
+	local.OnKeyframeRequest(remote.RequestKeyframe)
+	p.log.Info("reflecting track", "kind", remote.Kind(), "mid", remote.MID())
+	if !frameCodec(remote.Codec().Name) {
+		for {
+			pkt, err := remote.ReadRTP()
+			if err != nil {
+				return
+			}
+			_ = local.WriteRTP(pkt)
+		}
+	}
+	var prev uint32
+	var have bool
+	clock := remote.Codec().ClockRate
+	for {
+		f, err := remote.ReadFrame()
+		if err != nil {
+			return
+		}
+		// Each frame plays until the next: the timestamp step says how long.
+		d := 20 * time.Millisecond
+		if remote.Kind() == chanrtc.MediaKindVideo {
+			d = time.Second / 30
+		}
+		if have && clock > 0 && f.Timestamp != prev {
+			d = time.Duration(f.Timestamp-prev) * time.Second / time.Duration(clock)
+		}
+		prev, have = f.Timestamp, true
+		_ = local.WriteFrame(chanrtc.Frame{Data: f.Data, Duration: d})
+	}
+}
+
+func frameCodec(name string) bool {
+	switch strings.ToLower(name) {
+	case "h264", "opus", "pcmu", "pcma":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,205 @@
+package chanrtc
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/chanrtc/chanrtc/transport"
+	"github.com/pion/rtp"
+)
+
+// Frame is one media frame: an H.264 access unit (Annex-B), an Opus
+// packet, or a G.711 chunk.
+type Frame struct {
+	Data []byte
+	// Duration is how long the frame plays; on WriteFrame it advances the
+	// RTP timestamp (1/30 s for 30 fps video, 20 ms for usual Opus).
+	Duration time.Duration
+	// On ReadFrame: the RTP timestamp, the arrival time of the frame's last
+	// packet, whether it is a keyframe, and whether frames were lost before
+	// it (decoding resumed at a keyframe).
+	Timestamp  uint32
+	Time       time.Time
+	Keyframe   bool
+	LostBefore bool
+}
+
+// Errors of the media path.
+var (
+	ErrFramesUnsupported = errors.New("chanrtc: this codec is carried at the RTP level only (use WriteRTP/ReadRTP)")
+	ErrTrackNotSending   = errors.New("chanrtc: track is not being sent (not added, not negotiated, or not connected yet)")
+	ErrFrameDropped      = errors.New("chanrtc: frame dropped: the sender's queue is full")
+	ErrKindMismatch      = errors.New("chanrtc: track kind does not match the transceiver")
+)
+
+// LocalTrack is a track we send. Create it with NewLocalTrack, add it with
+// AddTrack; WriteFrame then sends once the connection is up.
+type LocalTrack struct {
+	codec    Codec
+	id       string
+	streamID string
+
+	sender     atomic.Pointer[transport.Sender]
+	onKeyframe atomic.Pointer[func()]
+}
+
+// NewLocalTrack creates a track of codec (CodecH264, CodecOpus, ...).
+func NewLocalTrack(codec Codec, id, streamID string) (*LocalTrack, error) {
+	if codec.Kind != MediaKindAudio && codec.Kind != MediaKindVideo {
+		return nil, fmt.Errorf("chanrtc: codec %q has no media kind", codec.Name)
+	}
+	if id == "" {
+		id = randomICEString(16)
+	}
+	if streamID == "" {
+		streamID = randomICEString(16)
+	}
+	return &LocalTrack{codec: codec, id: id, streamID: streamID}, nil
+}
+
+// ID returns the track id (a=msid).
+func (t *LocalTrack) ID() string { return t.id }
+
+// StreamID returns the stream id (a=msid).
+func (t *LocalTrack) StreamID() string { return t.streamID }
+
+// Kind returns audio or video.
+func (t *LocalTrack) Kind() MediaKind { return t.codec.Kind }
+
+// Codec returns the track's codec.
+func (t *LocalTrack) Codec() Codec { return t.codec }
+
+// WriteFrame packetizes and sends one frame. It never blocks: when the
+// sender is behind, the frame is dropped and ErrFrameDropped returned.
+func (t *LocalTrack) WriteFrame(f Frame) error {
+	if newPacketizer(t.codec) == nil {
+		return ErrFramesUnsupported
+	}
+	s := t.sender.Load()
+	if s == nil {
+		return ErrTrackNotSending
+	}
+	if !s.Write(transport.OutFrame{Data: f.Data, Duration: f.Duration}) {
+		return ErrFrameDropped
+	}
+	return nil
+}
+
+// WriteRTP sends a packet as is, with the sender's SSRC, sequence numbers
+// and payload type (for forwarding).
+func (t *LocalTrack) WriteRTP(p *rtp.Packet) error {
+	s := t.sender.Load()
+	if s == nil {
+		return ErrTrackNotSending
+	}
+	if !s.Write(transport.OutFrame{RTP: p}) {
+		return ErrFrameDropped
+	}
+	return nil
+}
+
+// OnKeyframeRequest sets the handler for the remote asking for a keyframe
+// (PLI or FIR): the application should encode one next.
+func (t *LocalTrack) OnKeyframeRequest(f func()) { t.onKeyframe.Store(&f) }
+
+// RemoteTrack is a track the remote sends, announced by OnTrack.
+type RemoteTrack struct {
+	kind     MediaKind
+	id       string
+	streamID string
+	mid      string
+
+	codec  atomic.Pointer[Codec]
+	recv   atomic.Pointer[transport.Receiver]
+	ready  chan struct{} // closed once a receiver is bound
+	closed chan struct{}
+}
+
+func newRemoteTrack(kind MediaKind, mid, id, streamID string) *RemoteTrack {
+	return &RemoteTrack{kind: kind, mid: mid, id: id, streamID: streamID,
+		ready: make(chan struct{}), closed: make(chan struct{})}
+}
+
+// Kind returns audio or video.
+func (t *RemoteTrack) Kind() MediaKind { return t.kind }
+
+// ID returns the remote's track id (a=msid), if it sent one.
+func (t *RemoteTrack) ID() string { return t.id }
+
+// StreamID returns the remote's stream id (a=msid), if it sent one.
+func (t *RemoteTrack) StreamID() string { return t.streamID }
+
+// MID returns the mid of the track's transceiver.
+func (t *RemoteTrack) MID() string { return t.mid }
+
+// Codec returns the negotiated codec (zero until negotiated).
+func (t *RemoteTrack) Codec() Codec {
+	if c := t.codec.Load(); c != nil {
+		return *c
+	}
+	return Codec{}
+}
+
+func (t *RemoteTrack) receiver() (*transport.Receiver, error) {
+	select {
+	case <-t.ready:
+		return t.recv.Load(), nil
+	case <-t.closed:
+		return nil, ErrClosed
+	}
+}
+
+// ReadFrame returns the next whole frame, waiting for it. Frames come out
+// of the jitter buffer in order; lost packets were asked for again (NACK)
+// and, for video, a frame that could not be recovered makes the next frame
+// returned a keyframe with LostBefore set.
+func (t *RemoteTrack) ReadFrame() (Frame, error) {
+	r, err := t.receiver()
+	if err != nil {
+		return Frame{}, err
+	}
+	select {
+	case f := <-r.Frames():
+		return Frame{Data: f.Data, Timestamp: f.Timestamp, Time: f.Arrival, Keyframe: f.Keyframe, LostBefore: f.LostBefore}, nil
+	case <-t.closed:
+		return Frame{}, ErrClosed
+	}
+}
+
+// ReadRTP returns the next RTP packet as it arrived (decrypted, RTX
+// unwrapped), for forwarding.
+func (t *RemoteTrack) ReadRTP() (*rtp.Packet, error) {
+	r, err := t.receiver()
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case p := <-r.RTP():
+		return p, nil
+	case <-t.closed:
+		return nil, ErrClosed
+	}
+}
+
+// RequestKeyframe asks the remote for a keyframe (PLI).
+func (t *RemoteTrack) RequestKeyframe() {
+	if r := t.recv.Load(); r != nil {
+		r.RequestKeyframe()
+	}
+}
+
+func (t *RemoteTrack) bind(r *transport.Receiver, c Codec) {
+	t.codec.Store(&c)
+	t.recv.Store(r)
+	close(t.ready)
+}
+
+func (t *RemoteTrack) close() {
+	select {
+	case <-t.closed:
+	default:
+		close(t.closed)
+	}
+}
