@@ -93,7 +93,7 @@ func NewPeerConnection(cfg Config) (*PeerConnection, error) {
 		ufrag:     randomICEString(16),
 		pwd:       randomICEString(32),
 		sessionID: randomSessionID(),
-		cname:     randomICEString(16),
+		cname:     randomID(16),
 	}
 	a.fingerprint = jsep.FingerprintOf(cert.Certificate[0])
 	if err := pc.sup.Go("peer", a.run); err != nil {
@@ -306,17 +306,26 @@ func (pc *PeerConnection) publishConnState(s PeerConnectionState) {
 	}
 }
 
-const iceChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+const (
+	iceChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	idChars  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+)
 
 // randomICEString returns n ice-chars (RFC 8839 §5.4) from crypto/rand.
-func randomICEString(n int) string {
+func randomICEString(n int) string { return randomString(iceChars, n) }
+
+// randomID returns n letters and digits: safe in every SDP token (msid
+// ids, RFC 8830, and CNAMEs).
+func randomID(n int) string { return randomString(idChars, n) }
+
+func randomString(chars string, n int) string {
 	b := make([]byte, n)
 	for i := range b {
-		v, err := rand.Int(rand.Reader, big.NewInt(int64(len(iceChars))))
+		v, err := rand.Int(rand.Reader, big.NewInt(int64(len(chars))))
 		if err != nil {
 			panic(err) // crypto/rand does not fail on supported platforms
 		}
-		b[i] = iceChars[v.Int64()]
+		b[i] = chars[v.Int64()]
 	}
 	return string(b)
 }

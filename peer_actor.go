@@ -73,6 +73,30 @@ type localDesc struct {
 	sdp      string
 	firstMID string // the mid trickled candidates are signalled with
 	firstIdx uint16 // and its m-line index
+	own      *jsep.Description
+}
+
+// findTransport parses our own description to learn what it really says:
+// the DTLS role an answer took (BuildAnswer fits it to the offer), which
+// sections it rejected, and the section carrying the transport (the
+// BUNDLE tag), whose mid trickled candidates are signalled with.
+func (l *localDesc) findTransport() error {
+	own, err := jsep.ParseDescription(l.sdp)
+	if err != nil {
+		return fmt.Errorf("chanrtc: our own description does not parse: %w", err)
+	}
+	l.own = own
+	tag := ""
+	if len(own.BundleMIDs) > 0 {
+		tag = own.BundleMIDs[0]
+	}
+	for i, m := range own.Media {
+		if tag == "" && !m.Rejected || m.MID == tag {
+			l.firstMID, l.firstIdx = m.MID, uint16(i)
+			return nil
+		}
+	}
+	return nil
 }
 
 type remoteDesc struct {
@@ -207,7 +231,10 @@ func (a *peerActor) createOffer() (SessionDescription, error) {
 	if err != nil {
 		return SessionDescription{}, err
 	}
-	a.created = &localDesc{typ: SDPTypeOffer, params: p, sdp: sdp, firstMID: "0"}
+	a.created = &localDesc{typ: SDPTypeOffer, params: p, sdp: sdp}
+	if err := a.created.findTransport(); err != nil {
+		return SessionDescription{}, err
+	}
 	return SessionDescription{Type: SDPTypeOffer, SDP: sdp}, nil
 }
 
@@ -226,18 +253,11 @@ func (a *peerActor) createAnswer() (SessionDescription, error) {
 	}
 	// BuildAnswer may flip our role to fit the offer's a=setup: keep what
 	// the answer really says.
-	own, err := jsep.ParseDescription(sdp)
-	if err != nil {
-		return SessionDescription{}, fmt.Errorf("chanrtc: our own answer does not parse: %w", err)
-	}
-	p.Setup = own.Setup
 	a.created = &localDesc{typ: SDPTypeAnswer, params: p, remote: a.remote.parsed, sdp: sdp}
-	for i, m := range own.Media {
-		if !m.Rejected {
-			a.created.firstMID, a.created.firstIdx = m.MID, uint16(i)
-			break
-		}
+	if err := a.created.findTransport(); err != nil {
+		return SessionDescription{}, err
 	}
+	a.created.params.Setup = a.created.own.Setup
 	return SessionDescription{Type: SDPTypeAnswer, SDP: sdp}, nil
 }
 

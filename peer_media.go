@@ -242,7 +242,7 @@ func (a *peerActor) localMedia(x *transceiver, d Direction) jsep.LocalMedia {
 		if t := x.t.sender.track.Load(); t != nil {
 			lm.StreamID, lm.TrackID = t.StreamID(), t.ID()
 		} else {
-			lm.StreamID, lm.TrackID = "-", randomICEString(16)
+			lm.StreamID, lm.TrackID = "-", randomID(16)
 		}
 	}
 	return lm
@@ -316,7 +316,7 @@ func (a *peerActor) applyNegotiation() {
 				remote = &a.remote.parsed.Media[i]
 			}
 		}
-		if remote == nil || remote.Rejected {
+		if remote == nil || remote.Rejected || a.local.rejects(x.mid) {
 			x.neg = nil
 			continue
 		}
@@ -511,4 +511,19 @@ func (a *peerActor) closeTracks() {
 	for _, x := range a.transceivers {
 		x.track.close()
 	}
+}
+
+// rejects reports whether our own description rejected the section of mid
+// (an answer may reject what NegotiateMedia alone would accept, such as a
+// section outside the bundle).
+func (l *localDesc) rejects(mid string) bool {
+	if l.own == nil {
+		return false
+	}
+	for _, m := range l.own.Media {
+		if m.MID == mid {
+			return m.Rejected
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package chanrtc
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -51,10 +52,13 @@ func NewLocalTrack(codec Codec, id, streamID string) (*LocalTrack, error) {
 		return nil, fmt.Errorf("chanrtc: codec %q has no media kind", codec.Name)
 	}
 	if id == "" {
-		id = randomICEString(16)
+		id = randomID(16)
 	}
 	if streamID == "" {
-		streamID = randomICEString(16)
+		streamID = randomID(16)
+	}
+	if !msidToken(id) || !msidToken(streamID) {
+		return nil, fmt.Errorf("chanrtc: track id %q / stream id %q: want 1-64 letters, digits or one of !#$%%&'*+-.^_`{|}~ (RFC 8830)", id, streamID)
 	}
 	return &LocalTrack{codec: codec, id: id, streamID: streamID}, nil
 }
@@ -202,4 +206,20 @@ func (t *RemoteTrack) close() {
 	default:
 		close(t.closed)
 	}
+}
+
+// msidToken reports whether s can stand as an msid id: an SDP token
+// (RFC 8866 §9) of at most 64 characters (RFC 8830 §2).
+func msidToken(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte("!#$%&'*+-.^_`{|}~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
 }
