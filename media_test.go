@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,20 +74,31 @@ type mediaPair struct {
 }
 
 func newMediaPair(t *testing.T, loss float64, seed uint64) *mediaPair {
+	return newMediaPairWith(t, randomLoss(loss, seed, nil))
+}
+
+// randomLoss loses a share of the media packets (STUN and DTLS pass), and
+// every one while blackout reports true.
+func randomLoss(loss float64, seed uint64, blackout func() bool) func([]byte) bool {
+	var mu sync.Mutex
+	rng := rand.New(rand.NewPCG(seed, seed))
+	return func(b []byte) bool {
+		if len(b) == 0 || b[0] < 128 || b[0] > 191 {
+			return false
+		}
+		if blackout != nil && blackout() {
+			return true
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return rng.Float64() < loss
+	}
+}
+
+func newMediaPairWith(t *testing.T, drop func([]byte) bool) *mediaPair {
 	t.Helper()
 	cfg := testConfig()
-	if loss > 0 {
-		var mu sync.Mutex
-		rng := rand.New(rand.NewPCG(seed, seed))
-		cfg.dropOutgoing = func(b []byte) bool {
-			if len(b) == 0 || b[0] < 128 || b[0] > 191 {
-				return false // STUN and DTLS pass: the loss is on media
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			return rng.Float64() < loss
-		}
-	}
+	cfg.dropOutgoing = drop
 	offerer, err := NewPeerConnection(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -284,4 +296,84 @@ func TestVideoUnderLoss(t *testing.T) {
 	p.offerer.Close()
 	p.answerer.Close()
 	<-done
+}
+
+// TestVideoRecoversAtHeavyLoss: 20% loss, and a 1.5 s outage in the middle
+// that no retransmission can repair in time. The receiver gives up on the
+// lost frames, asks for a keyframe, the sender's application answers with
+// one, and decoding resumes there.
+func TestVideoRecoversAtHeavyLoss(t *testing.T) {
+	checkLeaks(t)
+	aus := readClipH264(t)
+	var outage atomic.Bool
+	p := newMediaPairWith(t, randomLoss(0.2, 11, outage.Load))
+	rv, _ := p.remote(t)
+	waitSending(t, p.video)
+	var mu sync.Mutex
+	keyframeNext := false
+	p.video.OnKeyframeRequest(func() { mu.Lock(); keyframeNext = true; mu.Unlock() })
+	const frames = 180
+	go func() {
+		tick := time.NewTicker(time.Second / 30)
+		defer tick.Stop()
+		for i := 0; i < frames; i++ {
+			<-tick.C
+			outage.Store(i >= 60 && i < 105)
+			au := aus[i%len(aus)]
+			mu.Lock()
+			if keyframeNext {
+				au, keyframeNext = aus[0], false
+			}
+			mu.Unlock()
+			_ = p.video.WriteFrame(Frame{Data: au, Duration: time.Second / 30})
+		}
+	}()
+	got, gaps, keyAfterGap := 0, 0, 0
+	lastAt := time.Now()
+	sendEnd := time.Now().Add(frames*time.Second/30 - time.Second)
+	deadline := time.Now().Add(frames*time.Second/30 + 3*time.Second)
+	for time.Now().Before(deadline) {
+		type res struct {
+			f   Frame
+			err error
+		}
+		ch := make(chan res, 1)
+		go func() { f, err := rv.ReadFrame(); ch <- res{f, err} }()
+		select {
+		case r := <-ch:
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			got++
+			lastAt = time.Now()
+			if r.f.LostBefore {
+				gaps++
+				if r.f.Keyframe {
+					keyAfterGap++
+				}
+			}
+			if !r.f.LostBefore && !r.f.Keyframe && got == 0 {
+				t.Fatal("first frame is not a keyframe")
+			}
+		case <-time.After(time.Until(deadline)):
+		}
+	}
+	s := p.video.sender.Load()
+	t.Logf("20%% loss: %d of %d frames delivered, %d gaps (%d resumed at a keyframe), %d keyframe requests, %d retransmissions",
+		got, frames, gaps, keyAfterGap, s.KeyframeAsked.Load(), s.Retransmitted.Load())
+	if gaps == 0 || s.KeyframeAsked.Load() == 0 {
+		t.Fatal("the outage caused no gap and no keyframe request")
+	}
+	if keyAfterGap != gaps {
+		t.Fatalf("%d of %d gaps resumed on a non-keyframe", gaps-keyAfterGap, gaps)
+	}
+	// Everything but the outage and its recovery arrives.
+	if got < frames-45-30 {
+		t.Fatalf("only %d of %d frames delivered", got, frames)
+	}
+	if lastAt.Before(sendEnd) {
+		t.Fatal("the stream stalled: nothing arrived after the sender finished")
+	}
+	p.offerer.Close()
+	p.answerer.Close()
 }
