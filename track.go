@@ -223,3 +223,42 @@ func msidToken(s string) bool {
 	}
 	return true
 }
+
+// SendStats counts what a LocalTrack's sender did.
+type SendStats struct {
+	PacketsSent          uint64
+	PacketsRetransmitted uint64 // answers to NACKs
+	FramesDropped        uint64 // refused because the sender was behind
+	KeyframeRequests     uint64 // PLI/FIR from the remote
+}
+
+// Stats returns the sender's counters (zero before it starts).
+func (t *LocalTrack) Stats() SendStats {
+	s := t.sender.Load()
+	if s == nil {
+		return SendStats{}
+	}
+	return SendStats{PacketsSent: s.PacketsSent.Load(), PacketsRetransmitted: s.Retransmitted.Load(),
+		FramesDropped: s.Dropped.Load(), KeyframeRequests: s.KeyframeAsked.Load()}
+}
+
+// ReceiveStats counts what a RemoteTrack's receiver did.
+type ReceiveStats struct {
+	FramesReceived   uint64 // whole frames out of the jitter buffer
+	FramesDropped    uint64 // not read in time by the application (oldest dropped)
+	FramesBroken     uint64 // could not be depacketized
+	PacketsLost      uint64 // never arrived in time, despite NACKs
+	PacketsRecovered uint64 // arrived after a NACK
+	KeyframeRequests uint64 // PLIs sent
+}
+
+// Stats returns the receiver's counters (zero before it starts).
+func (t *RemoteTrack) Stats() ReceiveStats {
+	r := t.recv.Load()
+	if r == nil {
+		return ReceiveStats{}
+	}
+	return ReceiveStats{FramesReceived: r.FramesReceived.Load(), FramesDropped: r.FramesDropped.Load(),
+		FramesBroken: r.FramesBroken.Load(), PacketsLost: r.PacketsLost.Load(),
+		PacketsRecovered: r.PacketsRecovered.Load(), KeyframeRequests: r.KeyframeAsked.Load()}
+}

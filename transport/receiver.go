@@ -94,11 +94,13 @@ type Receiver struct {
 	payloads [][]byte
 	nacks    []uint16
 
-	Dropped        atomic.Uint64 // packets refused: queue full
-	FramesDropped  atomic.Uint64 // frames the application did not read in time
-	FramesBroken   atomic.Uint64
-	KeyframeAsked  atomic.Uint64
-	FramesReceived atomic.Uint64
+	PacketsLost      atomic.Uint64 // given up on by the jitter buffer
+	PacketsRecovered atomic.Uint64 // arrived after a NACK
+	Dropped          atomic.Uint64 // packets refused: queue full
+	FramesDropped    atomic.Uint64 // frames the application did not read in time
+	FramesBroken     atomic.Uint64
+	KeyframeAsked    atomic.Uint64
+	FramesReceived   atomic.Uint64
 }
 
 type feedback struct {
@@ -284,6 +286,9 @@ func (r *Receiver) flush(now time.Time) {
 			r.sendRTCP(&rtcp.TransportLayerNack{SenderSSRC: r.ssrc, MediaSSRC: r.stats.ssrc, Nacks: rtcp.NackPairsFromSequenceNumbers(r.nacks)})
 		}
 	}
+	st := r.jb.Stats()
+	r.PacketsLost.Store(st.Lost)
+	r.PacketsRecovered.Store(st.Recovered)
 	if r.jb.KeyframeRequested() && r.cfg.PLI {
 		r.KeyframeAsked.Add(1)
 		r.sendRTCP(&rtcp.PictureLossIndication{SenderSSRC: r.ssrc, MediaSSRC: r.stats.ssrc})

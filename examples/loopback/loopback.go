@@ -20,7 +20,10 @@ type options struct {
 	Messages   int // per direction on "chat"
 	Pings      int // round trips on "ping"
 	BurstBytes int // one way on "bulk"
-	Logger     *slog.Logger
+	// VideoFile (H.264 Annex-B) and AudioFile (Ogg Opus) are played from
+	// the offerer to the answerer; empty: no media.
+	VideoFile, AudioFile string
+	Logger               *slog.Logger
 }
 
 // report is what a run measured. Durations of the setup count from the
@@ -35,6 +38,7 @@ type report struct {
 	RTT          []time.Duration // sorted
 	BurstBytes   int64
 	Burst        time.Duration
+	Media        *mediaReport
 	Total        time.Duration
 }
 
@@ -108,8 +112,13 @@ func run(ctx context.Context, o options) (report, error) {
 			dc.OnMessage(func(m chanrtc.DataChannelMessage) { _ = dc.Send(m.Data) })
 		}
 	})
-	// MEDIA: the H.264 and Opus LocalTracks are added to the offerer here,
-	// before the offer (pc.AddTrack), and the answerer's OnTrack is set.
+	// The media tracks too, so the offer carries audio and video.
+	var md *media
+	if o.VideoFile != "" {
+		if md, err = addMedia(offerer, answerer, o.VideoFile, o.AudioFile); err != nil {
+			return rep, err
+		}
+	}
 
 	if err := a.offer(ctx); err != nil {
 		return rep, err
@@ -145,10 +154,13 @@ func run(ctx context.Context, o options) (report, error) {
 		return rep, fmt.Errorf(`"bulk": %w`, err)
 	}
 	rep.BurstBytes = int64(o.BurstBytes)
-	// MEDIA: once connected, write H.264 access units and Opus frames from
-	// a synthetic source on the offerer's tracks for a second, read them
-	// back with RemoteTrack.ReadFrame on the answerer, and report frames
-	// per second, loss and latency per track.
+	if md != nil {
+		mr, err := md.run(ctx)
+		if err != nil {
+			return rep, err
+		}
+		rep.Media = &mr
+	}
 
 	rep.Total = time.Since(start)
 	return rep, nil

@@ -17,13 +17,17 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	// Small enough for the race detector, which slows DataChannels a lot.
-	o := options{Messages: 48, Pings: 50, BurstBytes: 1 << 20}
+	o := options{Messages: 48, Pings: 50, BurstBytes: 1 << 20,
+		VideoFile: "../../testdata/h264/clip.h264", AudioFile: "../../testdata/opus/clip.ogg"}
 	rep, err := run(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Messages != 2*o.Messages || len(rep.RTT) != o.Pings || rep.BurstBytes != 1<<20 {
 		t.Errorf("report %+v", rep)
+	}
+	if m := rep.Media; m == nil || m.VideoGot != m.VideoSent || m.AudioGot != m.AudioSent || m.VideoSent == 0 || m.AudioSent == 0 {
+		t.Errorf("media report %+v", rep.Media)
 	}
 	if rep.Candidates[0] == 0 || rep.Candidates[1] == 0 {
 		t.Errorf("no candidates trickled: %v", rep.Candidates)
@@ -34,7 +38,7 @@ func TestRun(t *testing.T) {
 	var out bytes.Buffer
 	rep.print(&out, o)
 	t.Log("\n" + out.String())
-	for _, want := range []string{"connected", "round trip", "p99", "throughput", "MB/s", "ok in"} {
+	for _, want := range []string{"connected", "round trip", "p99", "throughput", "MB/s", "H.264 60/60", "Opus", "ok in"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}
