@@ -3,7 +3,6 @@ package transport
 import (
 	"context"
 	"net"
-	"sync"
 	"sync/atomic"
 
 	"github.com/chanrtc/chanrtc/internal/demux"
@@ -17,22 +16,34 @@ const receiveMTU = 8192
 // a normal path fits (SCTP uses 1200-byte packets, media ~1200).
 const packetSize = 1500
 
-var packetPool = sync.Pool{New: func() any { b := make([]byte, packetSize); return &b }}
+// freePackets recycles packet buffers between the mux, the endpoints and
+// the media actors. A bounded channel rather than a sync.Pool: putting a
+// slice into a Pool allocates its box every time, and this is per packet.
+// It keeps at most freePacketCount buffers (1.5 MB) for the whole process.
+const freePacketCount = 1024
+
+var freePackets = make(chan []byte, freePacketCount)
 
 func getPacket(n int) []byte {
 	if n > packetSize {
 		return make([]byte, n)
 	}
-	bp := packetPool.Get().(*[]byte)
-	return (*bp)[:n]
+	select {
+	case b := <-freePackets:
+		return b[:n]
+	default:
+		return make([]byte, n, packetSize)
+	}
 }
 
 func putPacket(b []byte) {
 	if cap(b) != packetSize {
 		return
 	}
-	b = b[:packetSize]
-	packetPool.Put(&b)
+	select {
+	case freePackets <- b[:0]:
+	default:
+	}
 }
 
 // Conn is what the mux reads: the ICE connection.

@@ -194,10 +194,14 @@ func (s *Sender) send(payload []byte, ts uint32, marker bool, now time.Time) {
 }
 
 func (s *Sender) write(ssrc uint32, pt uint8, seq uint16, ts uint32, marker bool, payload []byte) {
-	s.hdr = rtp.Header{Version: 2, Marker: marker, PayloadType: pt, SequenceNumber: seq, Timestamp: ts, SSRC: ssrc}
-	if s.cfg.MIDExtID != 0 {
-		_ = s.hdr.SetExtension(s.cfg.MIDExtID, []byte(s.cfg.MID))
+	if s.hdr.Version == 0 {
+		// Built once: the mid extension is the same on every packet.
+		s.hdr.Version = 2
+		if s.cfg.MIDExtID != 0 {
+			_ = s.hdr.SetExtension(s.cfg.MIDExtID, []byte(s.cfg.MID))
+		}
 	}
+	s.hdr.Marker, s.hdr.PayloadType, s.hdr.SequenceNumber, s.hdr.Timestamp, s.hdr.SSRC = marker, pt, seq, ts, ssrc
 	n := s.hdr.MarshalSize()
 	if cap(s.plain) < n+len(payload) {
 		s.plain = make([]byte, n, n+len(payload)+packetSize)
