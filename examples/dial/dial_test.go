@@ -337,6 +337,17 @@ func TestAgainstEchoCommand(t *testing.T) {
 	} else {
 		t.Log(sum)
 	}
+	// And with media: H.264 and Opus reflected by the echo.
+	o.Media, o.VideoFile, o.AudioFile = true, "../../testdata/h264/clip.h264", "../../testdata/opus/clip.ogg"
+	o.Messages = 10
+	sum, err = run(ctx, o)
+	if err != nil {
+		t.Errorf("with media: %v", err)
+	} else if !strings.Contains(sum.Media, "60/60 video") {
+		t.Errorf("with media: %s", sum.Media)
+	} else {
+		t.Log(sum)
+	}
 
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -345,7 +356,7 @@ func TestAgainstEchoCommand(t *testing.T) {
 	if err := <-exited; err != nil {
 		t.Errorf("echo exited with %v after SIGINT", err)
 	}
-	for _, want := range []string{"msg=offer", "msg=datachannel", `msg="shutting down" peers=1`, "msg=closed", "msg=stopped"} {
+	for _, want := range []string{"msg=offer", "msg=datachannel", `msg="shutting down"`, "reflecting track", "msg=closed", "msg=stopped"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("echo's log lacks %s", want)
 		}

@@ -17,6 +17,11 @@
 // -messages and -size run in bounded memory. Messages come from a PRNG
 // seeded by -seed, so a failing run can be repeated exactly.
 //
+// With -media it also sends an H.264 video and an Opus audio track, played
+// in real time from -video and -audio (the clips under testdata by
+// default: run it from the repository root), and checks that at least 90%
+// of the frames come back identical, as the echo reflects them.
+//
 // With -loopback (the default when the -url host is a loopback address)
 // ICE gathers only 127.0.0.1 host candidates, plus relay candidates from
 // -ice-server.
