@@ -20,7 +20,8 @@ type Config struct {
 	Codec Codec // frame starts and keyframes; see Codec for nil
 
 	// Playout delay bounds. MaxDelay 0 means 1 s for video, 500 ms for
-	// audio; it also bounds how long a hole is waited for.
+	// audio; it also bounds how long a hole is waited for (except while
+	// video awaits a keyframe: then the NACK retries bound it).
 	MinDelay, MaxDelay time.Duration
 
 	// MaxPackets bounds the packets held (0: 1024 video, 256 audio; at most

@@ -34,6 +34,8 @@ import (
 //
 //	without NACK: W = reorderWait = clamp(2·J, 10 ms, 40 ms)
 //	with NACK:    W = min(max(reorderWait + n·retry, R), MaxDelay)
+//	              (while video waits for a keyframe, the cap is the NACK
+//	              budget reorderWait + MaxNACKRetries·retry instead)
 //	              retry = max(RTT + RTT/4 + 2·J, 20 ms)
 //	              n = NACK rounds needed for 99.9% recovery: q^n <= 0.001,
 //	                  1 <= n <= MaxNACKRetries; 1 if q > 0.9 (NACK is not
@@ -73,6 +75,7 @@ type estimates struct {
 
 	delay   float64 // the filtered target delay
 	delayAt int64
+	dirty   bool // an estimate changed since the delay was last refreshed
 }
 
 func (e *estimates) init(cfg Config) {
@@ -86,6 +89,7 @@ func (e *estimates) observe(t int64, ts uint32, clock uint32) {
 		d := float64(t-e.jitArr) - float64(int32(ts-e.jitTs))*1e9/float64(clock)
 		d = min(math.Abs(d), maxTransitStep)
 		e.jitter += (d - e.jitter) / 16
+		e.dirty = true
 	}
 	e.jitHave, e.jitArr, e.jitTs = true, t, ts
 }
@@ -94,6 +98,13 @@ func (e *estimates) observe(t int64, ts uint32, clock uint32) {
 func (e *estimates) recovered(t, took int64) {
 	e.recov.add(t, float64(took), recovTau)
 	e.nackFail -= e.nackFail / 32
+}
+
+// recoveredFrame notes a frame that needed a retransmission and completed
+// late after its first packet.
+func (e *estimates) recoveredFrame(t, late int64) {
+	e.late.add(t, float64(late), lateTau)
+	e.dirty = true
 }
 
 // unanswered notes a NACK retry: the previous request did not work in time.
@@ -108,7 +119,9 @@ type peak struct {
 
 func (p *peak) decay(t int64, tau time.Duration) {
 	if t > p.at {
-		p.v *= math.Exp(-float64(t-p.at) / float64(tau))
+		if p.v != 0 {
+			p.v *= math.Exp(-float64(t-p.at) / float64(tau))
+		}
 		p.at = t
 	}
 }
@@ -121,6 +134,10 @@ func (p *peak) add(t int64, x float64, tau time.Duration) {
 // refreshDelay moves the target delay to time t.
 func (b *Buffer) refreshDelay(t int64) {
 	e := &b.est
+	if t <= e.delayAt && !e.dirty {
+		return // nothing moved: this runs several times per packet
+	}
+	e.dirty = false
 	e.recov.decay(t, recovTau)
 	e.late.decay(t, lateTau)
 	target := jitterK * e.jitter
@@ -168,8 +185,17 @@ func (b *Buffer) rounds() int64 {
 // patience is how long a hole is waited for once noticed.
 func (b *Buffer) patience() int64 {
 	w := b.reorderWait()
-	if b.cfg.NACK {
-		w = max(w+b.rounds()*b.retryInterval(), int64(b.est.recov.v))
+	if !b.cfg.NACK {
+		return min(w, int64(b.cfg.MaxDelay))
+	}
+	retry := b.retryInterval()
+	w = max(w+b.rounds()*retry, int64(b.est.recov.v))
+	if b.cfg.Video && b.needKey {
+		// Decoding waits for a keyframe: nothing can be shown meanwhile,
+		// and the frames behind go out at once when it completes, so a
+		// keyframe recovered late beats the next one (a request, a round
+		// trip and a large frame away). Only the NACK budget bounds it.
+		return min(w, b.reorderWait()+int64(b.cfg.MaxNACKRetries)*retry)
 	}
 	return min(w, int64(b.cfg.MaxDelay))
 }

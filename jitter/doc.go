@@ -28,7 +28,9 @@
 //	if b.KeyframeRequested() {
 //		sendPLI()
 //	}
-//	timer.Reset(time.Until(b.NextDeadline())) // zero Time: nothing pending
+//	if d := b.NextDeadline(); !d.IsZero() { // zero: nothing pending
+//		timer.Reset(time.Until(d))
+//	}
 //
 // SetRTT feeds it the round-trip time from RTCP; Reset forgets the stream
 // (an SSRC change).

@@ -57,20 +57,21 @@ func randomTraffic(t testing.TB, b *Buffer, rng *rand.Rand, n int) {
 }
 
 func TestMemoryBound(t *testing.T) {
-	n := 1_000_000
-	if testing.Short() {
-		n = 100_000
-	}
 	tests := []struct {
 		name string
 		cfg  Config
+		n    int
 	}{
-		{"video, NACK, 64 packets", Config{Video: true, Codec: testCodec{}, NACK: true, MaxPackets: 64, MaxPayload: 100}},
-		{"audio, 16 packets", Config{Codec: testCodec{}, MaxPackets: 16, MaxPayload: 40, MinDelay: 20 * time.Millisecond}},
-		{"video defaults", Config{Video: true, Codec: testCodec{}, NACK: true}},
+		{"video, NACK, 64 packets", Config{Video: true, Codec: testCodec{}, NACK: true, MaxPackets: 64, MaxPayload: 100}, 1_000_000},
+		{"audio, 16 packets", Config{Codec: testCodec{}, MaxPackets: 16, MaxPayload: 40, MinDelay: 20 * time.Millisecond}, 300_000},
+		{"video defaults", Config{Video: true, Codec: testCodec{}, NACK: true}, 300_000},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			n := tt.n
+			if testing.Short() {
+				n /= 10
+			}
 			b := New(tt.cfg)
 			randomTraffic(t, b, rand.New(rand.NewPCG(uint64(i), 7)), n)
 			s := b.Stats()

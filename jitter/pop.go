@@ -113,10 +113,10 @@ func (b *Buffer) decide(t int64) (action, head) {
 		return actGiveUp, h
 	}
 	switch {
-	case b.cfg.Video && b.needKey && !h.key:
-		return actWithhold, h
 	case b.haveLastTs && int32(h.ts-b.lastTs) <= 0:
 		return actBackwards, h
+	case b.cfg.Video && b.needKey && !h.key:
+		return actWithhold, h
 	case t < h.due && !b.crowded():
 		return actWait, h
 	}
@@ -291,7 +291,7 @@ func (b *Buffer) deliver(t int64, h *head) Frame {
 		b.needKey, b.kfRaised = false, false
 	}
 	if h.recov {
-		b.est.late.add(t, float64(h.last-h.ref), lateTau)
+		b.est.recoveredFrame(t, h.last-h.ref)
 	}
 	b.stats.Frames++
 	return f
