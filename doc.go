@@ -38,7 +38,8 @@
 //
 // # Limitations
 //
-// Media (tracks, SRTP, RTP/RTCP) is not implemented yet. ICE restart,
-// provisional answers and SDP munging (SetLocalDescription with a modified
-// description) are not supported. Only UDP candidates are gathered.
+// ICE restart, provisional answers, simulcast and SDP munging
+// (SetLocalDescription with a modified description) are not supported.
+// Only UDP candidates are gathered. Congestion control (bandwidth
+// estimation) is the application's: chanrtc sends what it is given.
 package chanrtc
