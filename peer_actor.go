@@ -49,9 +49,11 @@ type peerActor struct {
 	dtlsConn         net.Conn
 	mux              *transport.Mux
 
-	sctp        *transport.SCTP
-	sctpStarted bool
-	wantData    bool // a DataChannel exists: offers carry an application section
+	sctp         *transport.SCTP
+	sctpStarted  bool
+	remoteClosed bool // the remote closed DTLS
+	dtlsWatched  bool // a watcher reads DTLS (no SCTP was negotiated)
+	wantData     bool // a DataChannel exists: offers carry an application section
 
 	// Media.
 	transceivers []*transceiver
@@ -62,6 +64,7 @@ type peerActor struct {
 	iceConn      *ice.Conn
 	dtls         *dtls.Conn
 	media        *transport.Media
+	mediaKeyed   bool // media.Start has run
 	keys         transport.SRTPKeys
 	rtt          atomic.Int64 // from senders' reception reports, for receivers
 }
@@ -125,6 +128,8 @@ type (
 	getSCTP   struct{ reply chan<- sctpResult }
 	iceEvent  struct{ ev transport.ICEEvent }
 	dtlsReady struct{ conn *dtls.Conn }
+	// dtlsClosed: the remote closed DTLS (close_notify) or it failed.
+	dtlsClosed struct{ err error }
 )
 
 type sctpResult struct {
@@ -140,6 +145,7 @@ func (addCandidate) peerMsg() {}
 func (getSCTP) peerMsg()      {}
 func (iceEvent) peerMsg()     {}
 func (dtlsReady) peerMsg()    {}
+func (dtlsClosed) peerMsg()   {}
 
 func (a *peerActor) run(ctx context.Context) error {
 	defer close(a.pc.done)
@@ -196,7 +202,20 @@ func (a *peerActor) handle(ctx context.Context, m peerMsg) error {
 		if err := a.startMedia(ctx); err != nil {
 			return err
 		}
+		if !a.negotiatedData() {
+			// Nothing else reads DTLS records: watch for the remote's
+			// close_notify, or it goes unnoticed until consent fails.
+			a.dtlsWatched = true
+			a.watchDTLS(m.conn)
+		}
 		return a.maybeStartSCTP(ctx)
+	case dtlsClosed:
+		if a.remoteClosed {
+			return nil
+		}
+		a.remoteClosed = true
+		a.closeTracks()
+		a.updateConnState()
 	default:
 		if !a.handleMedia(ctx, m) {
 			panic(fmt.Sprintf("peer actor: unknown message %T", m))

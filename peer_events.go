@@ -2,9 +2,12 @@ package chanrtc
 
 import (
 	"context"
+	"slices"
+	"time"
 
 	"github.com/chanrtc/chanrtc/internal/jsep"
 	"github.com/chanrtc/chanrtc/transport"
+	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 )
 
@@ -35,6 +38,11 @@ func (a *peerActor) onICE(ctx context.Context, ev transport.ICEEvent) error {
 		a.publishICEState(ev.State)
 		if (ev.State == ice.ConnectionStateConnected || ev.State == ice.ConnectionStateCompleted) && !a.dtlsStarted {
 			a.dtlsStarted = true
+			if slices.ContainsFunc(a.transceivers, func(x *transceiver) bool { return x.neg != nil }) {
+				if err := a.routeMedia(); err != nil {
+					return err
+				}
+			}
 			a.startDTLS()
 		}
 		a.updateConnState()
@@ -78,6 +86,14 @@ func (a *peerActor) startDTLS() {
 // agreed on an application section.
 func (a *peerActor) maybeStartSCTP(ctx context.Context) error {
 	if a.sctpStarted || !a.dtlsUp || a.sctp == nil || !a.negotiatedData() || a.signaling != SignalingStateStable {
+		return nil
+	}
+	if a.dtlsWatched {
+		// A media-only connection's DTLS records already have a reader:
+		// DataChannels added by renegotiation are not supported there.
+		if a.pc.cfg.Logger != nil {
+			a.pc.cfg.Logger.Warn("chanrtc: DataChannels added after a media-only connection came up are not supported")
+		}
 		return nil
 	}
 	a.sctpStarted = true
@@ -160,8 +176,38 @@ func (a *peerActor) publishICEState(s ice.ConnectionState) {
 	}
 }
 
+// watchDTLS reads conn until the remote closes it (io.EOF on its
+// close_notify) and tells the peer actor. Only for a connection without
+// SCTP, which otherwise is conn's reader.
+func (a *peerActor) watchDTLS(conn *dtls.Conn) {
+	pc := a.pc
+	_ = pc.sup.Go("dtls watch", func(ctx context.Context) error {
+		stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Now()) })
+		defer stop()
+		buf := make([]byte, 1500)
+		for {
+			if _, err := conn.Read(buf); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				select {
+				case pc.inbox <- dtlsClosed{err: err}:
+				case <-pc.done:
+				case <-ctx.Done():
+				}
+				return nil
+			}
+		}
+	})
+}
+
 // updateConnState derives RTCPeerConnectionState from ICE and DTLS.
 func (a *peerActor) updateConnState() {
+	if a.remoteClosed && a.iceState != ice.ConnectionStateFailed {
+		// The remote closed the connection (DTLS close_notify).
+		a.pc.publishConnState(PeerConnectionStateClosed)
+		return
+	}
 	var s PeerConnectionState
 	switch a.iceState {
 	case ice.ConnectionStateFailed:

@@ -341,6 +341,12 @@ func (a *peerActor) applyNegotiation() {
 		if cur.receives() && !x.announced {
 			x.announced = true
 			x.track.id, x.track.streamID = remote.TrackID, remote.StreamID
+			if len(neg.Codecs) > 0 {
+				// Known now: OnTrack handlers may look at it before any
+				// media flows (bind sets the same codec later).
+				c := codecFrom(neg.Codecs[0], x.kind)
+				x.track.codec.Store(&c)
+			}
 			tr, rcv := x.track, x.t.receiver
 			a.pc.emitter.Emit(func() {
 				if f := a.pc.onTrack.Load(); f != nil && *f != nil {
@@ -360,19 +366,16 @@ func (a *peerActor) startMedia(ctx context.Context) error {
 	if !slices.ContainsFunc(a.transceivers, func(x *transceiver) bool { return x.neg != nil }) {
 		return nil
 	}
-	pc := a.pc
-	fresh := a.media == nil
+	fresh := !a.mediaKeyed
 	if fresh {
 		keys, err := transport.SRTPKeysFromDTLS(a.dtls, a.dtlsClient)
 		if err != nil {
 			return err
 		}
 		a.keys = keys
-		a.media = transport.NewMedia(pc.cfg.Logger)
-		if err := pc.sup.Go("media", a.media.Run); err != nil {
-			return ErrClosed
+		if err := a.routeMedia(); err != nil {
+			return err
 		}
-		a.mux.SetMedia(a.media)
 	}
 	for _, x := range a.transceivers {
 		if x.neg == nil {
@@ -392,8 +395,26 @@ func (a *peerActor) startMedia(ctx context.Context) error {
 	if fresh {
 		// Keyed last: the receivers are registered by then, so the packets
 		// held until now all find their way.
+		a.mediaKeyed = true
 		return a.media.Start(ctx, a.keys)
 	}
+	return nil
+}
+
+// routeMedia starts the media router and has the mux hand it SRTP and
+// SRTCP. It runs when the DTLS handshake starts: the remote may finish its
+// side first and send media before our side has been told that DTLS is up;
+// the router holds those packets until startMedia keys it.
+func (a *peerActor) routeMedia() error {
+	if a.media != nil {
+		return nil
+	}
+	a.media = transport.NewMedia(a.pc.cfg.Logger)
+	if err := a.pc.sup.Go("media", a.media.Run); err != nil {
+		a.media = nil
+		return ErrClosed
+	}
+	a.mux.SetMedia(a.media)
 	return nil
 }
 

@@ -355,7 +355,7 @@ func TestPage(t *testing.T) {
 	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 		t.Errorf("Content-Type %q", ct)
 	}
-	for _, fn := range []string{"async function connect()", "async function echoText(s)", "async function echoBinary(n)", `id="camera"`} {
+	for _, fn := range []string{"async function connect(opts)", "async function mediaStats()", "async function echoText(s)", "async function echoBinary(n)", `id="camera"`} {
 		if !strings.Contains(w.Body.String(), fn) {
 			t.Errorf("page lacks %s", fn)
 		}
