@@ -77,6 +77,9 @@ func (t *LocalTrack) Codec() Codec { return t.codec }
 
 // WriteFrame packetizes and sends one frame. It never blocks: when the
 // sender is behind, the frame is dropped and ErrFrameDropped returned.
+// The frame is queued without a copy: f.Data must not be modified after
+// the call (hand over a buffer per frame, as a decoder or file reader
+// does).
 func (t *LocalTrack) WriteFrame(f Frame) error {
 	if newPacketizer(t.codec) == nil {
 		return ErrFramesUnsupported
