@@ -198,10 +198,12 @@ func (a *peerActor) handle(ctx context.Context, m peerMsg) error {
 		a.dtlsUp = true
 		a.dtlsConn = m.conn
 		a.dtls = m.conn
-		a.updateConnState()
+		// Senders first: an application that starts writing on connected
+		// finds its tracks bound.
 		if err := a.startMedia(ctx); err != nil {
 			return err
 		}
+		a.updateConnState()
 		if !a.negotiatedData() {
 			// Nothing else reads DTLS records: watch for the remote's
 			// close_notify, or it goes unnoticed until consent fails.

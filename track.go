@@ -94,8 +94,9 @@ func (t *LocalTrack) WriteFrame(f Frame) error {
 	return nil
 }
 
-// WriteRTP sends a packet as is, with the sender's SSRC, sequence numbers
-// and payload type (for forwarding).
+// WriteRTP sends a packet as is (for forwarding), with the sender's SSRC
+// and sequence numbers and the packet's own payload type: map it first if
+// it comes from a connection that numbered the codec differently.
 func (t *LocalTrack) WriteRTP(p *rtp.Packet) error {
 	s := t.sender.Load()
 	if s == nil {

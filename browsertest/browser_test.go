@@ -93,6 +93,10 @@ func startBrowser(t *testing.T, ctx context.Context) *browser {
 		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,WebRtcHideLocalIpsWithMdns"),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("use-fake-device-for-media-stream", true),
+		// A page plays media with sound without a click first (as it
+		// would after one): received audio is decoded only while a media
+		// element plays it.
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.CombinedOutput(&b.output),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)

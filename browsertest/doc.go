@@ -15,7 +15,13 @@
 // leaves the machine. Set CHANRTC_IN_NETNS=1 to skip the re-exec on a host
 // that already has no interface but lo.
 //
-// TestEchoPage builds and runs examples/echo, and every test runs the
+// Media: TestEchoPageMedia sends Chromium's fake camera and microphone
+// (H.264 and Opus) through the echo page to examples/echo and checks that
+// the reflection decodes; TestChromiumReceivesH264FromFile sends
+// testdata's H.264 and Opus clips from chanrtc to Chromium and checks what
+// Chromium decodes, keyframe requests included.
+//
+// The echo tests build and run examples/echo, and every test runs the
 // installed Chromium: neither is part of the test binary, so go test's
 // result cache does not notice when they change. Use -count=1.
 package browsertest

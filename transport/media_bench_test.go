@@ -62,7 +62,7 @@ func BenchmarkSRTPSend(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(payload)))
 	for b.Loop() {
-		s.send(payload, 0, true, now)
+		s.send(102, payload, 0, true, now)
 	}
 }
 
@@ -88,7 +88,7 @@ func BenchmarkSRTPReceive(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(payload)))
 	for b.Loop() {
-		s.send(payload, 0, true, now)
+		s.send(102, payload, 0, true, now)
 		pkt = append(pkt[:0], conn.last...)
 		m.packet(pkt, now)
 		p := <-r.in

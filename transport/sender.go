@@ -169,24 +169,29 @@ func (s *Sender) frame(f OutFrame, now time.Time) {
 	}
 	ts := s.ts
 	_ = s.cfg.Packetizer.Packetize(f.Data, func(payload []byte, marker bool) {
-		s.send(payload, ts, marker, now)
+		s.send(s.cfg.PayloadType, payload, ts, marker, now)
 	})
 	s.lastTS, s.lastAt = ts, now
 	s.ts += uint32(f.Duration.Seconds()*float64(s.cfg.ClockRate) + 0.5)
 }
 
-// forward sends a packet from elsewhere with our SSRC, sequence and
-// payload type: timestamps keep their spacing.
+// forward sends a packet from elsewhere with our SSRC and sequence numbers
+// and its own payload type (the caller maps it if the two connections
+// numbered the codec differently); timestamps keep their spacing.
 func (s *Sender) forward(p *rtp.Packet, now time.Time) {
-	s.send(p.Payload, p.Timestamp, p.Marker, now)
+	pt := p.PayloadType
+	if pt == 0 && s.cfg.PayloadType != 0 {
+		pt = s.cfg.PayloadType // an unset PT (PCMU's is 0 and equal anyway)
+	}
+	s.send(pt, p.Payload, p.Timestamp, p.Marker, now)
 	s.lastTS, s.lastAt = p.Timestamp, now
 }
 
-func (s *Sender) send(payload []byte, ts uint32, marker bool, now time.Time) {
+func (s *Sender) send(pt uint8, payload []byte, ts uint32, marker bool, now time.Time) {
 	h := &s.history[s.seq%historySize]
-	h.seq, h.ts, h.marker, h.valid, h.pt = s.seq, ts, marker, true, s.cfg.PayloadType
+	h.seq, h.ts, h.marker, h.valid, h.pt = s.seq, ts, marker, true, pt
 	h.data = append(h.data[:0], payload...)
-	s.write(s.cfg.SSRC, s.cfg.PayloadType, s.seq, ts, marker, payload)
+	s.write(s.cfg.SSRC, pt, s.seq, ts, marker, payload)
 	s.seq++
 	s.packets++
 	s.octets += uint32(len(payload))
@@ -251,7 +256,8 @@ func (s *Sender) retransmit(seq uint16) {
 		return
 	}
 	s.Retransmitted.Add(1)
-	if s.cfg.RTXType == 0 || s.cfg.RTXSSRC == 0 {
+	if s.cfg.RTXType == 0 || s.cfg.RTXSSRC == 0 || h.pt != s.cfg.PayloadType {
+		// No RTX (or none for this forwarded codec): resend as it was.
 		s.write(s.cfg.SSRC, h.pt, h.seq, h.ts, h.marker, h.data)
 		return
 	}
