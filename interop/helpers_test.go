@@ -26,6 +26,11 @@ func chanrtcConfig() chanrtc.Config {
 // pionAPI builds a pion/webrtc API that gathers only 127.0.0.1 host
 // candidates over UDP4, with mDNS off; tweak adjusts the settings further.
 func pionAPI(tweak ...func(*webrtc.SettingEngine)) *webrtc.API {
+	return webrtc.NewAPI(webrtc.WithSettingEngine(pionSettingEngine(tweak...)))
+}
+
+// pionSettingEngine is the SettingEngine of pionAPI.
+func pionSettingEngine(tweak ...func(*webrtc.SettingEngine)) webrtc.SettingEngine {
 	var se webrtc.SettingEngine
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(net.IPv4(127, 0, 0, 1)) })
@@ -34,7 +39,7 @@ func pionAPI(tweak ...func(*webrtc.SettingEngine)) *webrtc.API {
 	for _, f := range tweak {
 		f(&se)
 	}
-	return webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	return se
 }
 
 // checkLeaks fails the test if goroutines started during it are still

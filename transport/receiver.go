@@ -93,6 +93,7 @@ type Receiver struct {
 	dst      []byte
 	payloads [][]byte
 	nacks    []uint16
+	kfAsked  bool // a keyframe request waits for the remote's SSRC
 
 	PacketsLost      atomic.Uint64 // given up on by the jitter buffer
 	PacketsRecovered atomic.Uint64 // arrived after a NACK
@@ -229,7 +230,7 @@ func (r *Receiver) Run(ctx context.Context) error {
 		case f := <-r.fb:
 			r.srNTP, r.srAt = f.sr.NTPTime, f.at
 		case <-r.kf:
-			r.sendRTCP(&rtcp.PictureLossIndication{SenderSSRC: r.ssrc, MediaSSRC: r.stats.ssrc})
+			r.requestKeyframe()
 		case <-timer.C:
 		case <-ctx.Done():
 			return nil
@@ -253,6 +254,9 @@ func (r *Receiver) packet(p RTPIn) {
 		}
 	} else {
 		r.stats.update(p, r.clock)
+		if r.kfAsked {
+			r.requestKeyframe()
+		}
 	}
 	if r.wantRTP.Load() {
 		pkt := &rtp.Packet{
@@ -283,7 +287,7 @@ func (r *Receiver) flush(now time.Time) {
 	if r.cfg.NACK {
 		r.nacks = r.jb.AppendNACKs(r.nacks[:0], now)
 		if len(r.nacks) > 0 {
-			r.sendRTCP(&rtcp.TransportLayerNack{SenderSSRC: r.ssrc, MediaSSRC: r.stats.ssrc, Nacks: rtcp.NackPairsFromSequenceNumbers(r.nacks)})
+			r.sendRTCP(&rtcp.TransportLayerNack{SenderSSRC: r.ssrc, MediaSSRC: r.mediaSSRC(), Nacks: rtcp.NackPairsFromSequenceNumbers(r.nacks)})
 		}
 	}
 	st := r.jb.Stats()
@@ -291,7 +295,7 @@ func (r *Receiver) flush(now time.Time) {
 	r.PacketsRecovered.Store(st.Recovered)
 	if r.jb.KeyframeRequested() && r.cfg.PLI {
 		r.KeyframeAsked.Add(1)
-		r.sendRTCP(&rtcp.PictureLossIndication{SenderSSRC: r.ssrc, MediaSSRC: r.stats.ssrc})
+		r.requestKeyframe()
 	}
 }
 
@@ -336,6 +340,28 @@ func offerDropOldest[T any](ch chan T, v T) bool {
 	default:
 	}
 	return false
+}
+
+// mediaSSRC is the remote stream's SSRC: the one media comes from, else
+// the one signalled, else 0 (not known yet).
+func (r *Receiver) mediaSSRC() uint32 {
+	if r.stats.ssrc != 0 {
+		return r.stats.ssrc
+	}
+	if len(r.cfg.SSRCs) == 1 {
+		return r.cfg.SSRCs[0]
+	}
+	return 0
+}
+
+// requestKeyframe sends a PLI; while the remote's SSRC is unknown, the
+// request waits for the first packet.
+func (r *Receiver) requestKeyframe() {
+	ssrc := r.mediaSSRC()
+	r.kfAsked = ssrc == 0
+	if ssrc != 0 {
+		r.sendRTCP(&rtcp.PictureLossIndication{SenderSSRC: r.ssrc, MediaSSRC: ssrc})
+	}
 }
 
 func (r *Receiver) sendReport(now time.Time) {
