@@ -2,11 +2,8 @@ package chanrtc
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,48 +17,21 @@ import (
 // readClipH264 returns the access units of the committed test clip.
 func readClipH264(t testing.TB) [][]byte {
 	t.Helper()
-	f, err := os.Open("testdata/h264/clip.h264")
+	aus, err := h264.ReadFile("testdata/h264/clip.h264")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r := h264.NewReader(f)
-	var aus [][]byte
-	for {
-		au, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return aus
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		aus = append(aus, append([]byte(nil), au...))
-	}
+	return aus
 }
 
 // readClipOpus returns the Opus packets of the committed test clip.
 func readClipOpus(t testing.TB) [][]byte {
 	t.Helper()
-	f, err := os.Open("testdata/opus/clip.ogg")
+	pkts, err := ogg.ReadFile("testdata/opus/clip.ogg")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r, err := ogg.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pkts [][]byte
-	for {
-		p, _, err := r.ReadPacket()
-		if errors.Is(err, io.EOF) {
-			return pkts
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		pkts = append(pkts, append([]byte(nil), p...))
-	}
+	return pkts
 }
 
 // mediaPair connects an offerer sending H.264 and Opus to an answerer that
@@ -196,7 +166,7 @@ func TestMediaH264AndOpus(t *testing.T) {
 		if f.LostBefore {
 			t.Fatalf("frame %d: loss reported on a lossless path", i)
 		}
-		if !sameAU(f.Data, aus[i]) {
+		if !h264.EqualAU(f.Data, aus[i]) {
 			t.Fatalf("video frame %d differs (%d bytes, sent %d)", i, len(f.Data), len(aus[i]))
 		}
 		if f.Keyframe != h264.IsKeyframe(aus[i]) {
@@ -206,30 +176,6 @@ func TestMediaH264AndOpus(t *testing.T) {
 	if err := recv(t, audioErr, "audio frames"); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// sameAU compares access units by their NAL units (start-code form and
-// AUD NALs, which the packetizer drops, do not count).
-func sameAU(a, b []byte) bool {
-	nals := func(au []byte) [][]byte {
-		var out [][]byte
-		h264.SplitAnnexB(au, func(n []byte) {
-			if len(n) > 0 && n[0]&0x1f != h264.NALUAUD {
-				out = append(out, n)
-			}
-		})
-		return out
-	}
-	na, nb := nals(a), nals(b)
-	if len(na) != len(nb) {
-		return false
-	}
-	for i := range na {
-		if !bytes.Equal(na[i], nb[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // TestVideoUnderLoss sends the clip in a loop for a few seconds with 5%
@@ -261,7 +207,7 @@ func TestVideoUnderLoss(t *testing.T) {
 				return
 			}
 			mu.Lock()
-			if !sameAU(f.Data, aus[got%len(aus)]) && !f.LostBefore {
+			if !h264.EqualAU(f.Data, aus[got%len(aus)]) && !f.LostBefore {
 				mu.Unlock()
 				t.Errorf("frame %d arrived corrupted", got)
 				return

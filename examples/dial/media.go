@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"sync"
 	"time"
 
@@ -40,10 +38,10 @@ const minReflected = 0.9
 func newMediaCheck(pc *chanrtc.PeerConnection, videoFile, audioFile string) (*mediaCheck, error) {
 	m := &mediaCheck{sentVideo: map[string]bool{}, sentAudio: map[string]bool{}, videoBack: make(chan struct{})}
 	var err error
-	if m.aus, err = readH264(videoFile); err != nil {
+	if m.aus, err = h264.ReadFile(videoFile); err != nil {
 		return nil, err
 	}
-	if m.pkts, err = readOpus(audioFile); err != nil {
+	if m.pkts, err = ogg.ReadFile(audioFile); err != nil {
 		return nil, err
 	}
 	for _, au := range m.aus {
@@ -137,7 +135,7 @@ func (m *mediaCheck) play(ctx context.Context) (string, error) {
 }
 
 // nalKey identifies an access unit by its NAL units, whatever start codes
-// and AUD units carried them.
+// and AUD units carried them (as h264.EqualAU compares them).
 func nalKey(au []byte) string {
 	var b bytes.Buffer
 	h264.SplitAnnexB(au, func(n []byte) {
@@ -147,52 +145,4 @@ func nalKey(au []byte) string {
 		}
 	})
 	return b.String()
-}
-
-func readH264(path string) ([][]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r := h264.NewReader(f)
-	var aus [][]byte
-	for {
-		au, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		aus = append(aus, bytes.Clone(au))
-	}
-	if len(aus) == 0 {
-		return nil, fmt.Errorf("%s: no access unit", path)
-	}
-	return aus, nil
-}
-
-func readOpus(path string) ([][]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, err := ogg.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	var pkts [][]byte
-	for {
-		p, _, err := r.ReadPacket()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		pkts = append(pkts, bytes.Clone(p))
-	}
-	return pkts, nil
 }

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"time"
 
 	"github.com/chanrtc/chanrtc"
@@ -34,10 +32,10 @@ type mediaReport struct {
 func addMedia(offerer, answerer *chanrtc.PeerConnection, videoFile, audioFile string) (*media, error) {
 	m := &media{tracks: make(chan *chanrtc.RemoteTrack, 2)}
 	var err error
-	if m.aus, err = readAUs(videoFile); err != nil {
+	if m.aus, err = h264.ReadFile(videoFile); err != nil {
 		return nil, err
 	}
-	if m.pkts, err = readOpus(audioFile); err != nil {
+	if m.pkts, err = ogg.ReadFile(audioFile); err != nil {
 		return nil, err
 	}
 	if m.video, err = chanrtc.NewLocalTrack(chanrtc.CodecH264, "camera", "loopback"); err != nil {
@@ -82,7 +80,7 @@ func (m *media) run(ctx context.Context) (mediaReport, error) {
 				if err != nil {
 					break
 				}
-				if bytes.Equal(nalsOf(kind, f.Data), nalsOf(kind, w)) {
+				if kind == chanrtc.MediaKindVideo && h264.EqualAU(f.Data, w) || kind == chanrtc.MediaKindAudio && bytes.Equal(f.Data, w) {
 					got++
 				}
 			}
@@ -175,64 +173,5 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return context.Cause(ctx)
-	}
-}
-
-// nalsOf normalises a video frame to its NAL units (start codes and AUDs
-// differ between what is sent and what is rebuilt); audio is compared as is.
-func nalsOf(kind chanrtc.MediaKind, b []byte) []byte {
-	if kind == chanrtc.MediaKindAudio {
-		return b
-	}
-	var out bytes.Buffer
-	h264.SplitAnnexB(b, func(n []byte) {
-		if len(n) > 0 && n[0]&0x1f != h264.NALUAUD {
-			out.Write([]byte{0, 0, 1})
-			out.Write(n)
-		}
-	})
-	return out.Bytes()
-}
-
-func readAUs(path string) ([][]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r := h264.NewReader(f)
-	var aus [][]byte
-	for {
-		au, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return aus, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		aus = append(aus, au)
-	}
-}
-
-func readOpus(path string) ([][]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, err := ogg.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	var pkts [][]byte
-	for {
-		p, _, err := r.ReadPacket()
-		if errors.Is(err, io.EOF) {
-			return pkts, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		pkts = append(pkts, p)
 	}
 }
