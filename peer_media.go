@@ -122,7 +122,7 @@ func (a *peerActor) newTransceiver(kind MediaKind, d Direction, fromAdd bool) *t
 	t := &RTPTransceiver{pc: a.pc, kind: kind}
 	t.direction.Store(&d)
 	t.sender = &RTPSender{tr: t}
-	t.receiver = &RTPReceiver{tr: t, track: newRemoteTrack(kind, "", "", "")}
+	t.receiver = &RTPReceiver{tr: t, track: newRemoteTrack(kind)}
 	x := &transceiver{t: t, kind: kind, dir: d, fromAdd: fromAdd, ssrc: rand.Uint32(), rtxSSRC: rand.Uint32(), cname: a.cname, track: t.receiver.track}
 	a.transceivers = append(a.transceivers, x)
 	return x
@@ -207,7 +207,7 @@ func (a *peerActor) offerMedia(p *jsep.Local) {
 			x.mid = a.nextMID()
 			mid := x.mid
 			x.t.mid.Store(&mid)
-			x.track.mid = mid
+			x.track.setIDs(mid, "", "")
 			a.mlineOrder = append(a.mlineOrder, mid)
 		}
 		p.Media = append(p.Media, a.localMedia(x, x.dir))
@@ -276,7 +276,7 @@ func (a *peerActor) remoteMediaOffer(d *jsep.Description) {
 			x.mid = m.MID
 			mid := m.MID
 			x.t.mid.Store(&mid)
-			x.track.mid = mid
+			x.track.setIDs(mid, "", "")
 		}
 		if !slices.Contains(a.mlineOrder, m.MID) {
 			a.mlineOrder = append(a.mlineOrder, m.MID)
@@ -340,7 +340,7 @@ func (a *peerActor) applyNegotiation() {
 		x.t.current.Store(&cur)
 		if cur.receives() && !x.announced {
 			x.announced = true
-			x.track.id, x.track.streamID = remote.TrackID, remote.StreamID
+			x.track.setIDs("", remote.TrackID, remote.StreamID)
 			if len(neg.Codecs) > 0 {
 				// Known now: OnTrack handlers may look at it before any
 				// media flows (bind sets the same codec later).

@@ -114,10 +114,9 @@ func (t *LocalTrack) OnKeyframeRequest(f func()) { t.onKeyframe.Store(&f) }
 
 // RemoteTrack is a track the remote sends, announced by OnTrack.
 type RemoteTrack struct {
-	kind     MediaKind
-	id       string
-	streamID string
-	mid      string
+	kind MediaKind
+	// Set by the peer actor as negotiation learns them; read from anywhere.
+	ids atomic.Pointer[trackIDs]
 
 	codec  atomic.Pointer[Codec]
 	recv   atomic.Pointer[transport.Receiver]
@@ -125,22 +124,37 @@ type RemoteTrack struct {
 	closed chan struct{}
 }
 
-func newRemoteTrack(kind MediaKind, mid, id, streamID string) *RemoteTrack {
-	return &RemoteTrack{kind: kind, mid: mid, id: id, streamID: streamID,
-		ready: make(chan struct{}), closed: make(chan struct{})}
+type trackIDs struct{ mid, id, streamID string }
+
+func newRemoteTrack(kind MediaKind) *RemoteTrack {
+	t := &RemoteTrack{kind: kind, ready: make(chan struct{}), closed: make(chan struct{})}
+	t.ids.Store(&trackIDs{})
+	return t
+}
+
+// setIDs updates what is known; empty values keep what was there.
+func (t *RemoteTrack) setIDs(mid, id, streamID string) {
+	cur := *t.ids.Load()
+	if mid != "" {
+		cur.mid = mid
+	}
+	if id != "" {
+		cur.id, cur.streamID = id, streamID
+	}
+	t.ids.Store(&cur)
 }
 
 // Kind returns audio or video.
 func (t *RemoteTrack) Kind() MediaKind { return t.kind }
 
 // ID returns the remote's track id (a=msid), if it sent one.
-func (t *RemoteTrack) ID() string { return t.id }
+func (t *RemoteTrack) ID() string { return t.ids.Load().id }
 
 // StreamID returns the remote's stream id (a=msid), if it sent one.
-func (t *RemoteTrack) StreamID() string { return t.streamID }
+func (t *RemoteTrack) StreamID() string { return t.ids.Load().streamID }
 
 // MID returns the mid of the track's transceiver.
-func (t *RemoteTrack) MID() string { return t.mid }
+func (t *RemoteTrack) MID() string { return t.ids.Load().mid }
 
 // Codec returns the negotiated codec (zero until negotiated).
 func (t *RemoteTrack) Codec() Codec {
