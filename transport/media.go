@@ -3,7 +3,6 @@ package transport
 import (
 	"context"
 	"log/slog"
-	"net"
 	"sync/atomic"
 	"time"
 
@@ -299,9 +298,8 @@ func (m *Media) reports(rs []rtcp.ReceptionReport, now time.Time) {
 	}
 }
 
-// MediaConn is where senders and receivers write protected packets.
+// MediaConn is where senders and receivers write protected packets: the
+// ICE connection, safe for concurrent writers.
 type MediaConn interface {
 	Write([]byte) (int, error)
 }
-
-var _ MediaConn = (net.Conn)(nil)

@@ -85,15 +85,13 @@ type Receiver struct {
 	wantRTP atomic.Bool
 
 	// Owned by the actor goroutine.
-	jb       *jitter.Buffer
-	enc      *srtp.Context
-	stats    receptionStats
-	srNTP    uint64 // middle 32 bits are LSR
-	srAt     time.Time
-	dst      []byte
-	payloads [][]byte
-	nacks    []uint16
-	kfAsked  bool // a keyframe request waits for the remote's SSRC
+	jb      *jitter.Buffer
+	enc     *srtp.Context
+	stats   receptionStats
+	srNTP   uint64 // middle 32 bits are LSR
+	srAt    time.Time
+	nacks   []uint16
+	kfAsked bool // a keyframe request waits for the remote's SSRC
 
 	PacketsLost      atomic.Uint64 // given up on by the jitter buffer
 	PacketsRecovered atomic.Uint64 // arrived after a NACK
