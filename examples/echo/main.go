@@ -35,6 +35,7 @@ import (
 
 	"github.com/chanrtc/chanrtc"
 	"github.com/chanrtc/chanrtc/examples/internal/flags"
+	"github.com/chanrtc/chanrtc/examples/internal/offer"
 )
 
 func main() {
@@ -80,7 +81,7 @@ func run(addr string, ice *flags.ICE, verbose bool, log *slog.Logger) error {
 		Handler:           echo,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      gatherTimeout + 30*time.Second,
+		WriteTimeout:      offer.GatherTimeout + 30*time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -15,8 +15,8 @@ import (
 // reflectOnTransceivers gives every transceiver the remote offered a local
 // track to send the reflection on, before the answer is made, so that the
 // answer says sendrecv.
-func (p *peer) reflectOnTransceivers() {
-	for _, tr := range p.pc.GetTransceivers() {
+func (p peer) reflectOnTransceivers() {
+	for _, tr := range p.PC.GetTransceivers() {
 		if tr.Sender().Track() != nil {
 			continue
 		}
@@ -35,14 +35,14 @@ func (p *peer) reflectOnTransceivers() {
 
 // reflect runs for each remote track, on its own goroutine, until the
 // track ends.
-func (p *peer) reflect(remote *chanrtc.RemoteTrack, recv *chanrtc.RTPReceiver) {
+func (p peer) reflect(remote *chanrtc.RemoteTrack, recv *chanrtc.RTPReceiver) {
 	local := recv.Transceiver().Sender().Track()
 	if local == nil {
 		return
 	}
 	// Keyframe requests for the reflection go to the original sender.
 	local.OnKeyframeRequest(remote.RequestKeyframe)
-	p.log.Info("reflecting track", "kind", remote.Kind(), "mid", remote.MID())
+	p.Log.Info("reflecting track", "kind", remote.Kind(), "mid", remote.MID())
 	if !frameCodec(remote.Codec().Name) {
 		for {
 			pkt, err := remote.ReadRTP()

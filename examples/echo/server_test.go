@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chanrtc/chanrtc"
+	"github.com/chanrtc/chanrtc/examples/internal/offer"
 	"go.uber.org/goleak"
 )
 
@@ -235,7 +236,7 @@ func TestPeerClosedWhenClientLeaves(t *testing.T) {
 	cfg.ICEFailedTimeout = 600 * time.Millisecond
 	cfg.ICEKeepaliveInterval = 100 * time.Millisecond
 	s, ts := startServer(t, cfg)
-	s.disconnectedTimeout = 200 * time.Millisecond
+	s.DisconnectedTimeout = 200 * time.Millisecond
 	c := dial(t, ts.URL)
 	roundTrip(t, c.dc, c.msgs, text("bye"))
 
@@ -252,7 +253,7 @@ func TestPeerClosedWhenClientLeaves(t *testing.T) {
 func TestPeerClosedWhenNeverConnected(t *testing.T) {
 	checkLeaks(t)
 	s, ts := startServer(t, testConfig())
-	s.connectTimeout = 200 * time.Millisecond
+	s.ConnectTimeout = 200 * time.Millisecond
 
 	// A valid offer from a client that then goes away before connecting.
 	pc, err := chanrtc.NewPeerConnection(testConfig())
@@ -309,7 +310,7 @@ func TestOfferErrors(t *testing.T) {
 		{"empty", http.MethodPost, "", http.StatusBadRequest, "empty offer"},
 		{"garbage", http.MethodPost, "this is not SDP", http.StatusBadRequest, "chanrtc"},
 		{"no usable section", http.MethodPost, unusable, http.StatusBadRequest, "no section"},
-		{"too large", http.MethodPost, strings.Repeat("a", maxOfferBytes+1), http.StatusRequestEntityTooLarge, "larger than"},
+		{"too large", http.MethodPost, strings.Repeat("a", offer.MaxBytes+1), http.StatusRequestEntityTooLarge, "larger than"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := httptest.NewRequest(tc.method, "/offer", strings.NewReader(tc.body))

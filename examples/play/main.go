@@ -47,6 +47,7 @@ import (
 	"time"
 
 	"github.com/chanrtc/chanrtc/examples/internal/flags"
+	"github.com/chanrtc/chanrtc/examples/internal/offer"
 )
 
 func main() {
@@ -104,7 +105,7 @@ func run(addr string, ice *flags.ICE, m *media, verbose bool, log *slog.Logger) 
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      gatherTimeout + 30*time.Second,
+		WriteTimeout:      offer.GatherTimeout + 30*time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -37,7 +37,7 @@ func startServer(t *testing.T, m *media) (*server, *httptest.Server) {
 	cfg.ICEFailedTimeout = 1500 * time.Millisecond
 	cfg.ICEKeepaliveInterval = 100 * time.Millisecond
 	s := newServer(cfg, m, slog.New(slog.NewTextHandler(t.Output(), nil)))
-	s.disconnectedTimeout = 300 * time.Millisecond
+	s.DisconnectedTimeout = 300 * time.Millisecond
 	ts := httptest.NewServer(s)
 	t.Cleanup(func() {
 		ts.Close()

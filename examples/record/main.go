@@ -45,6 +45,7 @@ import (
 	"time"
 
 	"github.com/chanrtc/chanrtc/examples/internal/flags"
+	"github.com/chanrtc/chanrtc/examples/internal/offer"
 )
 
 func main() {
@@ -89,7 +90,7 @@ func run(addr, out string, ice *flags.ICE, verbose bool, log *slog.Logger) error
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      gatherTimeout + 30*time.Second,
+		WriteTimeout:      offer.GatherTimeout + 30*time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

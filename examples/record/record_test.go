@@ -43,7 +43,7 @@ func startServer(t *testing.T) (s *server, ts *httptest.Server, done chan summar
 	cfg.ICEFailedTimeout = 1500 * time.Millisecond
 	cfg.ICEKeepaliveInterval = 100 * time.Millisecond
 	s = newServer(cfg, t.TempDir(), slog.New(slog.NewTextHandler(t.Output(), nil)))
-	s.disconnectedTimeout = 300 * time.Millisecond
+	s.DisconnectedTimeout = 300 * time.Millisecond
 	done = make(chan summary, 4)
 	s.onDone = func(sum summary) { done <- sum }
 	ts = httptest.NewServer(s)
