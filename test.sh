@@ -20,6 +20,20 @@ go vet ./...
 (cd interop && go vet ./...)
 (cd browsertest && go vet ./...)
 
+step "cross-compile for embedded targets"
+# linux/arm (ARMv6 and ARMv7), arm64, riscv64, mipsle without an FPU, 386:
+# the library and the examples must build for every board we aim at.
+for target in arm:6 arm:7 arm64 riscv64 mipsle:softfloat 386; do
+	arch=${target%%:*}
+	variant=${target#*:}
+	echo "linux/$target"
+	case $arch in
+	arm) GOOS=linux GOARCH=arm GOARM=$variant go build ./... ;;
+	mipsle) GOOS=linux GOARCH=mipsle GOMIPS=$variant go build ./... ;;
+	*) GOOS=linux GOARCH=$arch go build ./... ;;
+	esac
+done
+
 step "library and examples (race detector on)"
 go test -race -count=1 -timeout 10m ./...
 
