@@ -36,7 +36,9 @@ type PeerConnection struct {
 	connState  atomic.Int32
 	localDesc  atomic.Pointer[SessionDescription]
 	remoteDesc atomic.Pointer[SessionDescription]
-	gatherDone chan struct{}
+	// gatherDone is closed when the current ICE generation's gathering
+	// completes; an ICE restart replaces it.
+	gatherDone atomic.Pointer[chan struct{}]
 
 	handlers
 }
@@ -76,11 +78,12 @@ func NewPeerConnection(cfg Config) (*PeerConnection, error) {
 		return nil, err
 	}
 	pc := &PeerConnection{
-		cfg:        cfg,
-		inbox:      make(chan peerMsg, 32),
-		done:       make(chan struct{}),
-		gatherDone: make(chan struct{}),
+		cfg:   cfg,
+		inbox: make(chan peerMsg, 32),
+		done:  make(chan struct{}),
 	}
+	gatherDone := make(chan struct{})
+	pc.gatherDone.Store(&gatherDone)
 	pc.emitter = actors.NewEmitter(emitterQueue, func(v any) {
 		if cfg.Logger != nil {
 			cfg.Logger.Error("chanrtc: a callback panicked", "panic", v)
@@ -155,9 +158,14 @@ type descResult struct {
 }
 
 // CreateOffer creates an offer for the current state: a DataChannel
-// section once a DataChannel exists.
-func (pc *PeerConnection) CreateOffer() (SessionDescription, error) {
-	r, err := ask(pc, func(c chan<- descResult) peerMsg { return createOffer{reply: c} })
+// section once a DataChannel exists. OfferOptions{ICERestart: true}, or a
+// RestartICE before, makes it an ICE restart offer.
+func (pc *PeerConnection) CreateOffer(opts ...OfferOptions) (SessionDescription, error) {
+	var o OfferOptions
+	for _, x := range opts {
+		o.ICERestart = o.ICERestart || x.ICERestart
+	}
+	r, err := ask(pc, func(c chan<- descResult) peerMsg { return createOffer{opts: o, reply: c} })
 	if err != nil {
 		return SessionDescription{}, err
 	}
@@ -225,8 +233,10 @@ func copyDesc(d *SessionDescription) *SessionDescription {
 }
 
 // GatheringComplete is closed when ICE gathering completes: wait on it for
-// non-trickle signalling, then send LocalDescription.
-func (pc *PeerConnection) GatheringComplete() <-chan struct{} { return pc.gatherDone }
+// non-trickle signalling, then send LocalDescription. An ICE restart
+// gathers again: from the SetLocalDescription that restarts, it returns a
+// new channel, closed when the new generation's gathering completes.
+func (pc *PeerConnection) GatheringComplete() <-chan struct{} { return *pc.gatherDone.Load() }
 
 // SignalingState returns the signaling state.
 func (pc *PeerConnection) SignalingState() SignalingState {

@@ -39,15 +39,20 @@ type peerActor struct {
 	gatherStarted    bool
 	localCandidates  []string
 	gatherComplete   bool
-	remoteCandidates []string // added before ICE started
+	remoteCandidates []remoteCandidate // waiting for the agent to take them
 	iceStarted       bool
-	controlling      bool
-	iceState         ice.ConnectionState
-	dtlsStarted      bool
-	dtlsUp           bool
-	dtlsClient       bool
-	dtlsConn         net.Conn
-	mux              *transport.Mux
+	// ICE generations (see icerestart.go).
+	iceGen        uint64           // the agent's; older candidate events are dropped
+	iceRemote     jsep.Credentials // the remote credentials the agent checks with
+	restartWanted bool             // RestartICE: the next offer restarts ICE
+	restarting    restartPhase
+	controlling   bool
+	iceState      ice.ConnectionState
+	dtlsStarted   bool
+	dtlsUp        bool
+	dtlsClient    bool
+	dtlsConn      net.Conn
+	mux           *transport.Mux
 
 	sctp         *transport.SCTP
 	sctpStarted  bool
@@ -61,7 +66,7 @@ type peerActor struct {
 	midCounter   int
 	dataMID      string
 	cname        string
-	iceConn      *ice.Conn
+	iceConn      *transport.ICEConn
 	dtls         *dtls.Conn
 	media        *transport.Media
 	mediaKeyed   bool // media.Start has run
@@ -111,7 +116,11 @@ type remoteDesc struct {
 type peerMsg interface{ peerMsg() }
 
 type (
-	createOffer  struct{ reply chan<- descResult }
+	createOffer struct {
+		opts  OfferOptions
+		reply chan<- descResult
+	}
+	restartICE   struct{ reply chan<- struct{} }
 	createAnswer struct{ reply chan<- descResult }
 	setLocal     struct {
 		desc  SessionDescription
@@ -138,6 +147,7 @@ type sctpResult struct {
 }
 
 func (createOffer) peerMsg()  {}
+func (restartICE) peerMsg()   {}
 func (createAnswer) peerMsg() {}
 func (setLocal) peerMsg()     {}
 func (setRemote) peerMsg()    {}
@@ -172,8 +182,11 @@ func (a *peerActor) closeICE() {
 func (a *peerActor) handle(ctx context.Context, m peerMsg) error {
 	switch m := m.(type) {
 	case createOffer:
-		d, err := a.createOffer()
+		d, err := a.createOffer(m.opts.ICERestart)
 		m.reply <- descResult{desc: d, err: err}
+	case restartICE:
+		a.requestRestart()
+		m.reply <- struct{}{}
 	case createAnswer:
 		d, err := a.createAnswer()
 		m.reply <- descResult{desc: d, err: err}
@@ -238,13 +251,18 @@ func (a *peerActor) localParams() jsep.Local {
 	}
 }
 
-func (a *peerActor) createOffer() (SessionDescription, error) {
+func (a *peerActor) createOffer(restart bool) (SessionDescription, error) {
 	switch a.signaling {
 	case SignalingStateStable, SignalingStateHaveLocalOffer:
 	default:
 		return SessionDescription{}, fmt.Errorf("%w: CreateOffer in %s", ErrInvalidState, a.signaling)
 	}
+	cred, err := a.offerCredentials(restart)
+	if err != nil {
+		return SessionDescription{}, err
+	}
 	p := a.localParams()
+	p.ICEUfrag, p.ICEPwd = cred.Ufrag, cred.Pwd
 	p.Setup = jsep.SetupActpass
 	p.DataChannel = a.wantData || a.negotiatedData()
 	a.offerMedia(&p)
@@ -263,7 +281,12 @@ func (a *peerActor) createAnswer() (SessionDescription, error) {
 	if a.signaling != SignalingStateHaveRemoteOffer {
 		return SessionDescription{}, fmt.Errorf("%w: CreateAnswer in %s", ErrInvalidState, a.signaling)
 	}
+	cred, err := a.answerCredentials()
+	if err != nil {
+		return SessionDescription{}, err
+	}
 	p := a.localParams()
+	p.ICEUfrag, p.ICEPwd = cred.Ufrag, cred.Pwd
 	// We take the DTLS client role when the offerer lets us choose: the
 	// handshake then starts as soon as ICE connects (RFC 8842 §5.3).
 	p.Setup = jsep.SetupActive
@@ -298,7 +321,7 @@ func (a *peerActor) setLocal(ctx context.Context, d SessionDescription) error {
 		case d.Type == SDPTypeAnswer || d.Type == "" && a.signaling == SignalingStateHaveRemoteOffer:
 			d, err = a.createAnswer()
 		default:
-			d, err = a.createOffer()
+			d, err = a.createOffer(false)
 		}
 		if err != nil {
 			return err
@@ -319,6 +342,9 @@ func (a *peerActor) setLocal(ctx context.Context, d SessionDescription) error {
 	} else {
 		a.setSignaling(SignalingStateStable)
 	}
+	if err := a.applyLocalCredentials(); err != nil {
+		return err
+	}
 	a.publishLocal()
 	if !a.gatherStarted {
 		a.gatherStarted = true
@@ -338,9 +364,11 @@ func (a *peerActor) rollback() error {
 	switch a.signaling {
 	case SignalingStateHaveLocalOffer:
 		a.local = nil
+		a.rollbackRestart()
 	case SignalingStateHaveRemoteOffer:
 		a.remote = nil
 		a.pc.remoteDesc.Store(nil)
+		a.rollbackRestart()
 	default:
 		return fmt.Errorf("%w: rollback in %s", ErrInvalidState, a.signaling)
 	}
@@ -368,8 +396,13 @@ func (a *peerActor) setRemote(ctx context.Context, d SessionDescription) error {
 	}
 	a.remote = &remoteDesc{typ: d.Type, parsed: parsed, sdp: d.SDP}
 	a.pc.remoteDesc.Store(&SessionDescription{Type: d.Type, SDP: d.SDP})
+	if d.Type == SDPTypeOffer && a.iceStarted && a.iceRemote.Restarts(parsed.Credentials()) {
+		// The remote restarts ICE: our answer restarts the agent.
+		a.restarting = restartAnswering
+		a.remoteCandidates = nil
+	}
 	for _, c := range parsed.Candidates {
-		a.remoteCandidates = appendUnique(a.remoteCandidates, c)
+		a.takeRemoteCandidate(c, "")
 	}
 	if parsed.Data != nil {
 		if _, err := a.ensureSCTP(); err != nil {
@@ -382,6 +415,14 @@ func (a *peerActor) setRemote(ctx context.Context, d SessionDescription) error {
 		return nil
 	}
 	a.setSignaling(SignalingStateStable)
+	if a.restarting == restartOffered {
+		// The answer to our restart offer: its credentials and candidates
+		// are the remote's new generation.
+		a.restarting = restartNone
+		if err := a.useRemoteCredentials(); err != nil {
+			return err
+		}
+	}
 	a.applyNegotiation()
 	return a.startTransports(ctx)
 }
@@ -419,8 +460,9 @@ func (a *peerActor) checkRemote(typ SDPType, d *jsep.Description) error {
 	if live > 0 && (d.ICEUfrag == "" || d.ICEPwd == "") {
 		return fmt.Errorf("%w: no ICE credentials", ErrUnsatisfiable)
 	}
-	if a.iceStarted && (d.ICEUfrag != a.remote.parsed.ICEUfrag || d.ICEPwd != a.remote.parsed.ICEPwd) {
-		return fmt.Errorf("%w: the remote changed its ICE credentials (ICE restart is not supported yet)", ErrUnsatisfiable)
+	if a.iceStarted && typ == SDPTypeAnswer && a.restarting != restartOffered && a.iceRemote.Restarts(d.Credentials()) {
+		// Only an offer restarts ICE (RFC 8839 §4.4.1.1.1).
+		return fmt.Errorf("%w: the answer changed the ICE credentials but our offer did not restart ICE", ErrUnsatisfiable)
 	}
 	if typ == SDPTypeAnswer && d.Setup == jsep.SetupActpass {
 		return fmt.Errorf("%w: an answer must not use a=setup:actpass", ErrInvalidSDP)
@@ -441,18 +483,11 @@ func (a *peerActor) addCandidate(c ICECandidateInit) error {
 	if err != nil {
 		return err
 	}
-	if !a.iceStarted {
-		a.remoteCandidates = appendUnique(a.remoteCandidates, line)
-		return nil
+	ufrag := ""
+	if c.UsernameFragment != nil {
+		ufrag = *c.UsernameFragment
 	}
-	return a.ice.AddRemoteCandidate(line)
-}
-
-func appendUnique(s []string, v string) []string {
-	if slices.Contains(s, v) {
-		return s
-	}
-	return append(s, v)
+	return a.takeRemoteCandidate(line, ufrag)
 }
 
 func (a *peerActor) ensureICE() error {
@@ -517,12 +552,8 @@ func (a *peerActor) startTransports(ctx context.Context) error {
 	}
 	a.iceStarted = true
 	a.iceConn = conn
-	for _, c := range a.remoteCandidates {
-		if err := a.ice.AddRemoteCandidate(c); err != nil && a.pc.cfg.Logger != nil {
-			a.pc.cfg.Logger.Warn("chanrtc: remote candidate ignored", "candidate", c, "err", err)
-		}
-	}
-	a.remoteCandidates = nil
+	a.iceRemote = r.Credentials()
+	a.flushRemoteCandidates()
 	mux := transport.NewMux(conn)
 	if err := a.pc.sup.Go("mux", mux.Run); err != nil {
 		return ErrClosed

@@ -15,6 +15,9 @@ import (
 // the DTLS handshake, SCTP start, and the states it publishes.
 
 func (a *peerActor) onICE(ctx context.Context, ev transport.ICEEvent) error {
+	if (ev.Candidate != "" || ev.GatheringDone) && ev.Generation != a.iceGen {
+		return nil // found before an ICE restart
+	}
 	switch {
 	case ev.Candidate != "":
 		a.localCandidates = append(a.localCandidates, ev.Candidate)
@@ -32,7 +35,7 @@ func (a *peerActor) onICE(ctx context.Context, ev transport.ICEEvent) error {
 		a.publishLocal()
 		a.setGathering(ICEGatheringStateComplete)
 		emit(a.pc, &a.pc.onICECandidate, (*ICECandidate)(nil))
-		close(a.pc.gatherDone)
+		close(*a.pc.gatherDone.Load())
 	case ev.StateChanged:
 		a.iceState = ev.State
 		a.publishICEState(ev.State)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -60,6 +62,9 @@ type ICEEvent struct {
 	State            ice.ConnectionState
 	StateChanged     bool
 	SelectedPairDesc string
+	// Generation is the ICE generation a Candidate or GatheringDone belongs
+	// to: 0 at first, one more after each Restart.
+	Generation uint64
 }
 
 // ErrBadICEServer is returned for an ICE server URL that cannot be used.
@@ -73,6 +78,9 @@ type ICE struct {
 	agent   *ice.Agent
 	closing chan struct{}
 	closed  bool
+	// generation counts Restarts. It is written by the owner and read on
+	// the agent's notifier goroutine to tag candidate events.
+	generation atomic.Uint64
 }
 
 // NewICE creates the agent. deliver is called from the agent's notifier
@@ -138,11 +146,18 @@ func NewICE(cfg ICEConfig, deliver func(ev ICEEvent, closing <-chan struct{})) (
 	t := &ICE{agent: agent, closing: make(chan struct{})}
 	send := func(ev ICEEvent) { deliver(ev, t.closing) }
 	if err := agent.OnCandidate(func(c ice.Candidate) {
-		if c == nil {
-			send(ICEEvent{GatheringDone: true})
+		// Load the generation before asking whether c is still current:
+		// an event that passes the check but was found before a Restart
+		// then carries the old generation, and the owner drops it.
+		gen := t.generation.Load()
+		if !t.current(c) {
 			return
 		}
-		send(ICEEvent{Candidate: "candidate:" + c.Marshal()})
+		if c == nil {
+			send(ICEEvent{GatheringDone: true, Generation: gen})
+			return
+		}
+		send(ICEEvent{Candidate: "candidate:" + c.Marshal(), Generation: gen})
 	}); err != nil {
 		_ = agent.Close()
 		return nil, err
@@ -162,16 +177,81 @@ func NewICE(cfg ICEConfig, deliver func(ev ICEEvent, closing <-chan struct{})) (
 	return t, nil
 }
 
+// current reports whether a candidate event still belongs to the agent's
+// generation. pion queues candidate events and a Restart does not take back
+// the queued ones: a candidate that the Restart closed is no longer among
+// the agent's local candidates, and the end of an abandoned gathering finds
+// the new gathering not complete. It runs on the notifier goroutine, where
+// calling the agent is allowed.
+func (t *ICE) current(c ice.Candidate) bool {
+	if c == nil {
+		s, err := t.agent.GetGatheringState()
+		return err == nil && s == ice.GatheringStateComplete
+	}
+	local, err := t.agent.GetLocalCandidates()
+	return err == nil && slices.Contains(local, c)
+}
+
 // Gather starts gathering local candidates; they arrive as events.
 func (t *ICE) Gather() error { return t.agent.GatherCandidates() }
 
 // Start begins connectivity checks in the given role and returns the
 // connection, which becomes readable once a pair is selected.
-func (t *ICE) Start(controlling bool, remoteUfrag, remotePwd string) (*ice.Conn, error) {
+func (t *ICE) Start(controlling bool, remoteUfrag, remotePwd string) (*ICEConn, error) {
+	var (
+		c   *ice.Conn
+		err error
+	)
 	if controlling {
-		return t.agent.StartDial(remoteUfrag, remotePwd)
+		c, err = t.agent.StartDial(remoteUfrag, remotePwd)
+	} else {
+		c, err = t.agent.StartAccept(remoteUfrag, remotePwd)
 	}
-	return t.agent.StartAccept(remoteUfrag, remotePwd)
+	if err != nil {
+		return nil, err
+	}
+	return &ICEConn{Conn: c}, nil
+}
+
+// Restart begins a new ICE generation (RFC 8445 §2.4, RFC 8839
+// §4.4.1.1.1) with new local credentials, and returns its number. The agent
+// drops its candidates, their sockets and the selected pair, and forgets
+// the remote's credentials; it stays in its role and, once started, goes
+// back to checking. The caller then gathers again (Gather) and gives the
+// remote's new credentials (SetRemoteCredentials) and candidates once it
+// has them. The connection returned by Start stays the same: what the
+// layers above send while there is no pair is lost (see ICEConn).
+func (t *ICE) Restart(ufrag, pwd string) (uint64, error) {
+	if err := t.agent.Restart(ufrag, pwd); err != nil {
+		return 0, fmt.Errorf("chanrtc: ICE restart: %w", err)
+	}
+	// After the agent's Restart, so that an event tagged with the new
+	// generation was checked against the new agent state.
+	return t.generation.Add(1), nil
+}
+
+// SetRemoteCredentials gives the agent the remote's ufrag and password of
+// the current generation (after a Restart).
+func (t *ICE) SetRemoteCredentials(ufrag, pwd string) error {
+	return t.agent.SetRemoteCredentials(ufrag, pwd)
+}
+
+// ICEConn is the ICE connection as the layers above use it. During an ICE
+// restart there is a moment without a candidate pair; a datagram written
+// then is lost, as on a path without a route, instead of failing the
+// writer: DTLS and SCTP take a write error as the end of their connection,
+// while their retransmissions repair the loss once the new pair is up.
+type ICEConn struct {
+	*ice.Conn
+}
+
+// Write sends b on the selected pair, or loses it when there is none.
+func (c *ICEConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	if errors.Is(err, ice.ErrNoCandidatePairs) {
+		return len(b), nil
+	}
+	return n, err
 }
 
 // AddRemoteCandidate adds one "candidate:..." line from the remote.
