@@ -23,6 +23,7 @@ type OfferOptions struct {
 // carries new ICE credentials even without OfferOptions.ICERestart, and
 // OnNegotiationNeeded fires once ICE has started, so that the application
 // negotiates. Either side may restart, whichever made the first offer.
+// Before the first description is set it does nothing.
 func (pc *PeerConnection) RestartICE() {
 	_, _ = ask(pc, func(c chan<- struct{}) peerMsg { return restartICE{reply: c} })
 }
@@ -47,11 +48,14 @@ type remoteCandidate struct {
 	line, ufrag string
 }
 
+// requestRestart is RestartICE: before any local description there are no
+// credentials to replace, and it does nothing (W3C restartIce()).
 func (a *peerActor) requestRestart() {
-	a.restartWanted = true
-	if a.gatherStarted {
-		a.pc.emitNegotiationNeeded()
+	if !a.gatherStarted {
+		return
 	}
+	a.restartWanted = true
+	a.pc.emitNegotiationNeeded()
 }
 
 // offerCredentials are the ICE credentials of a new offer: fresh ones for
