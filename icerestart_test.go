@@ -17,10 +17,10 @@ import (
 
 // restartConfig detects a broken path fast and drops every outgoing
 // datagram while broken reports true.
-func restartConfig(broken *atomic.Bool) Config {
+func restartConfig(broken *atomic.Bool, failAfter time.Duration) Config {
 	cfg := testConfig()
 	cfg.ICEDisconnectedTimeout = 500 * time.Millisecond
-	cfg.ICEFailedTimeout = 20 * time.Second
+	cfg.ICEFailedTimeout = failAfter
 	cfg.ICEKeepaliveInterval = 100 * time.Millisecond
 	cfg.dropOutgoing = func([]byte) bool { return broken.Load() }
 	return cfg
@@ -28,7 +28,12 @@ func restartConfig(broken *atomic.Bool) Config {
 
 func newRestartPC(t *testing.T, broken *atomic.Bool) *PeerConnection {
 	t.Helper()
-	pc, err := NewPeerConnection(restartConfig(broken))
+	return newRestartPCFailing(t, broken, 20*time.Second)
+}
+
+func newRestartPCFailing(t *testing.T, broken *atomic.Bool, failAfter time.Duration) *PeerConnection {
+	t.Helper()
+	pc, err := NewPeerConnection(restartConfig(broken, failAfter))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,21 +173,29 @@ func restartSignal(t *testing.T, offerer, answerer *PeerConnection, trickle bool
 // disconnected; one side restarts ICE; the connection comes back over a
 // new candidate pair on new ports, the same DTLS association and SCTP
 // carry on, and every message, before, during and after, arrives once
-// and in order.
+// and in order. Either side restarts, with and without trickle; and once
+// after ICE has failed rather than only disconnected.
 func TestICERestartAfterPathBreaks(t *testing.T) {
 	for _, trickle := range []bool{false, true} {
 		for _, by := range []string{"offerer", "answerer"} {
 			t.Run(fmt.Sprintf("trickle=%v/by=%s", trickle, by), func(t *testing.T) {
-				testICERestart(t, trickle, by == "answerer")
+				testICERestart(t, trickle, by == "answerer", ICEConnectionStateDisconnected)
 			})
 		}
 	}
+	t.Run("after-failed", func(t *testing.T) {
+		testICERestart(t, true, false, ICEConnectionStateFailed)
+	})
 }
 
-func testICERestart(t *testing.T, trickle, byAnswerer bool) {
+func testICERestart(t *testing.T, trickle, byAnswerer bool, until ICEConnectionState) {
 	checkLeaks(t)
 	var broken atomic.Bool
-	a, b := newRestartPC(t, &broken), newRestartPC(t, &broken)
+	failAfter := 20 * time.Second
+	if until == ICEConnectionStateFailed {
+		failAfter = time.Second
+	}
+	a, b := newRestartPCFailing(t, &broken, failAfter), newRestartPCFailing(t, &broken, failAfter)
 	b.OnDataChannel(echoOn)
 	c := newEchoClient(t, a, "reliable", nil)
 	sa, sb := watchStates(a), watchStates(b)
@@ -226,9 +239,9 @@ func testICERestart(t *testing.T, trickle, byAnswerer bool) {
 
 	broken.Store(true)
 	broke := time.Now()
-	sa.waitFor(t, a, ICEConnectionStateDisconnected)
-	sb.waitFor(t, b, ICEConnectionStateDisconnected)
-	t.Logf("disconnected after %v", time.Since(broke).Round(time.Millisecond))
+	sa.waitFor(t, a, until)
+	sb.waitFor(t, b, until)
+	t.Logf("%s after %v", until, time.Since(broke).Round(time.Millisecond))
 	sendSome(50) // held by SCTP until the path is back
 
 	negotiation := make(chan struct{}, 4)
@@ -283,13 +296,19 @@ func testICERestart(t *testing.T, trickle, byAnswerer bool) {
 		iceI, conI int
 	}{{sa, iceA, connA}, {sb, iceB, connB}} {
 		ice, conn := x.s.since(x.iceI, x.conI)
-		if !isSubsequence([]ICEConnectionState{ICEConnectionStateDisconnected, ICEConnectionStateChecking, ICEConnectionStateConnected}, ice) {
-			t.Errorf("ICE states %v", ice)
+		wantICE := []ICEConnectionState{ICEConnectionStateDisconnected, ICEConnectionStateChecking, ICEConnectionStateConnected}
+		wantConn := []PeerConnectionState{PeerConnectionStateDisconnected, PeerConnectionStateConnecting, PeerConnectionStateConnected}
+		if until == ICEConnectionStateFailed {
+			wantICE = slices.Insert(wantICE, 1, ICEConnectionStateFailed)
+			wantConn = slices.Insert(wantConn, 1, PeerConnectionStateFailed)
 		}
-		if !isSubsequence([]PeerConnectionState{PeerConnectionStateDisconnected, PeerConnectionStateConnecting, PeerConnectionStateConnected}, conn) {
-			t.Errorf("connection states %v", conn)
+		if !isSubsequence(wantICE, ice) {
+			t.Errorf("ICE states %v, want %v in order", ice, wantICE)
 		}
-		if slices.Contains(conn, PeerConnectionStateFailed) || slices.Contains(conn, PeerConnectionStateClosed) {
+		if !isSubsequence(wantConn, conn) {
+			t.Errorf("connection states %v, want %v in order", conn, wantConn)
+		}
+		if until != ICEConnectionStateFailed && slices.Contains(conn, PeerConnectionStateFailed) || slices.Contains(conn, PeerConnectionStateClosed) {
 			t.Errorf("connection states %v", conn)
 		}
 	}
@@ -664,6 +683,60 @@ func TestICERestartKeepsMediaFlowing(t *testing.T) {
 		k, time.Since(start).Round(time.Millisecond), video.sender.Load().KeyframeAsked.Load(), video.sender.Load().Retransmitted.Load())
 	if st := b.ConnectionState(); st != PeerConnectionStateConnected {
 		t.Fatalf("connection state %s", st)
+	}
+	a.Close()
+	b.Close()
+}
+
+// TestICERestartWhileGathering: a restart offer applied while the first
+// gathering is still under way abandons it: its candidates never show up,
+// the first GatheringComplete channel is released, and the connection
+// comes up on the new generation alone (one loopback host candidate).
+func TestICERestartWhileGathering(t *testing.T) {
+	checkLeaks(t)
+	a, b := newTestPC(t), newTestPC(t)
+	b.OnDataChannel(echoOn)
+	c := newEchoClient(t, a, "x", nil)
+	offer1, err := a.CreateOffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetLocalDescription(offer1); err != nil {
+		t.Fatal(err)
+	}
+	first := a.GatheringComplete()
+	offer2, err := a.CreateOffer(OfferOptions{ICERestart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetLocalDescription(offer2); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, first, "the first gathering released")
+	waitGathered(t, a)
+	local := a.LocalDescription().SDP
+	if line(local, "a=ice-ufrag:") != line(offer2.SDP, "a=ice-ufrag:") {
+		t.Fatal("the local description does not carry the restart's ufrag")
+	}
+	if ports := candidatePorts(t, local); len(ports) != 1 {
+		t.Fatalf("candidates on ports %v, want the new generation's one", ports)
+	}
+	if err := b.SetRemoteDescription(*a.LocalDescription()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetLocalDescription(SessionDescription{}); err != nil {
+		t.Fatal(err)
+	}
+	waitGathered(t, b)
+	if err := a.SetRemoteDescription(*b.LocalDescription()); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, c.opened, "open")
+	if err := c.dc.SendText("hi"); err != nil {
+		t.Fatal(err)
+	}
+	if m := recv(t, c.got, "echo"); string(m.Data) != "hi" {
+		t.Fatalf("echo %q", m.Data)
 	}
 	a.Close()
 	b.Close()

@@ -145,19 +145,44 @@ func NewICE(cfg ICEConfig, deliver func(ev ICEEvent, closing <-chan struct{})) (
 	}
 	t := &ICE{agent: agent, closing: make(chan struct{})}
 	send := func(ev ICEEvent) { deliver(ev, t.closing) }
+	// Candidate events of a generation before a Restart may still be
+	// queued in pion's notifier, which calls this handler for one event at
+	// a time, in order; seen lists what it passed on of the current
+	// generation.
+	var (
+		seenGen uint64
+		seen    []ice.Candidate
+	)
 	if err := agent.OnCandidate(func(c ice.Candidate) {
-		// Load the generation before asking whether c is still current:
-		// an event that passes the check but was found before a Restart
-		// then carries the old generation, and the owner drops it.
+		// Load the generation before looking at the agent: an event that
+		// passes the checks but was queued before a Restart then carries
+		// the old generation, and the owner drops it.
 		gen := t.generation.Load()
-		if !t.current(c) {
+		if gen != seenGen {
+			seenGen, seen = gen, nil
+		}
+		local, err := agent.GetLocalCandidates()
+		if err != nil {
 			return
 		}
-		if c == nil {
-			send(ICEEvent{GatheringDone: true, Generation: gen})
+		if c != nil {
+			// A candidate a Restart closed is no longer the agent's.
+			if !slices.Contains(local, c) {
+				return
+			}
+			seen = append(seen, c)
+			send(ICEEvent{Candidate: "candidate:" + c.Marshal(), Generation: gen})
 			return
 		}
-		send(ICEEvent{Candidate: "candidate:" + c.Marshal(), Generation: gen})
+		// The end of a gathering that a Restart abandoned comes before the
+		// new generation's candidates: the new gathering is not complete
+		// yet, or it is but its candidates have not all been passed on.
+		state, err := agent.GetGatheringState()
+		if err != nil || state != ice.GatheringStateComplete ||
+			slices.ContainsFunc(local, func(x ice.Candidate) bool { return !slices.Contains(seen, x) }) {
+			return
+		}
+		send(ICEEvent{GatheringDone: true, Generation: gen})
 	}); err != nil {
 		_ = agent.Close()
 		return nil, err
@@ -175,21 +200,6 @@ func NewICE(cfg ICEConfig, deliver func(ev ICEEvent, closing <-chan struct{})) (
 		return nil, err
 	}
 	return t, nil
-}
-
-// current reports whether a candidate event still belongs to the agent's
-// generation. pion queues candidate events and a Restart does not take back
-// the queued ones: a candidate that the Restart closed is no longer among
-// the agent's local candidates, and the end of an abandoned gathering finds
-// the new gathering not complete. It runs on the notifier goroutine, where
-// calling the agent is allowed.
-func (t *ICE) current(c ice.Candidate) bool {
-	if c == nil {
-		s, err := t.agent.GetGatheringState()
-		return err == nil && s == ice.GatheringStateComplete
-	}
-	local, err := t.agent.GetLocalCandidates()
-	return err == nil && slices.Contains(local, c)
 }
 
 // Gather starts gathering local candidates; they arrive as events.
