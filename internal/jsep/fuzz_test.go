@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -37,6 +38,12 @@ func FuzzParseDescription(f *testing.F) {
 		}
 		for _, l := range []Local{testLocal(), fuzzLocal(d)} {
 			checkFuzzAnswer(t, text, d, l)
+		}
+		// A candidate's ufrag, when it names one, is one of its fields.
+		for _, c := range d.Candidates {
+			if u, ok := CandidateUfrag(c); ok && !slices.Contains(strings.Fields(c), u) {
+				t.Fatalf("CandidateUfrag(%q) = %q", c, u)
+			}
 		}
 	})
 }
