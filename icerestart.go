@@ -173,7 +173,9 @@ func (a *peerActor) queueRemoteCandidate(c remoteCandidate) {
 		}
 	}
 	if len(a.remoteCandidates) >= maxQueuedCandidates {
-		a.ignoredCandidate(c.line)
+		if a.pc.cfg.Logger != nil {
+			a.pc.cfg.Logger.Warn("chanrtc: too many remote candidates; candidate ignored", "candidate", c.line)
+		}
 		return
 	}
 	a.remoteCandidates = append(a.remoteCandidates, c)

@@ -337,8 +337,7 @@ func isSubsequence[T comparable](want, got []T) bool {
 // candidates.
 func TestICERestartGatheringRestarts(t *testing.T) {
 	checkLeaks(t)
-	var broken atomic.Bool
-	a, b := newRestartPC(t, &broken), newRestartPC(t, &broken)
+	a, b := newTestPC(t), newTestPC(t)
 	b.OnDataChannel(echoOn)
 	c := newEchoClient(t, a, "x", nil)
 	signalNonTrickle(t, a, b)
@@ -736,6 +735,62 @@ func TestICERestartWhileGathering(t *testing.T) {
 		t.Fatal(err)
 	}
 	if m := recv(t, c.got, "echo"); string(m.Data) != "hi" {
+		t.Fatalf("echo %q", m.Data)
+	}
+	a.Close()
+	b.Close()
+}
+
+// TestICERestartRolledBack: a restart offer that is rolled back has
+// already restarted our agent, so the next offer restarts again, without
+// being asked, and the connection comes back with it.
+func TestICERestartRolledBack(t *testing.T) {
+	checkLeaks(t)
+	a, b := newTestPC(t), newTestPC(t)
+	b.OnDataChannel(echoOn)
+	c := newEchoClient(t, a, "x", nil)
+	signalNonTrickle(t, a, b)
+	recv(t, c.opened, "open")
+	ufrag0 := line(a.LocalDescription().SDP, "a=ice-ufrag:")
+	offer1, err := a.CreateOffer(OfferOptions{ICERestart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetLocalDescription(offer1); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetLocalDescription(SessionDescription{Type: SDPTypeRollback}); err != nil {
+		t.Fatal(err)
+	}
+	if s := a.SignalingState(); s != SignalingStateStable {
+		t.Fatalf("signaling %s after rollback", s)
+	}
+	// The next offer restarts again, even without the option.
+	offer2, err := a.CreateOffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := line(offer2.SDP, "a=ice-ufrag:"); u == ufrag0 || u == line(offer1.SDP, "a=ice-ufrag:") {
+		t.Fatalf("offer after a rolled-back restart has ufrag %q (before: %q, %q)", u, ufrag0, line(offer1.SDP, "a=ice-ufrag:"))
+	}
+	if err := a.SetLocalDescription(offer2); err != nil {
+		t.Fatal(err)
+	}
+	waitGathered(t, a)
+	if err := b.SetRemoteDescription(*a.LocalDescription()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetLocalDescription(SessionDescription{}); err != nil {
+		t.Fatal(err)
+	}
+	waitGathered(t, b)
+	if err := a.SetRemoteDescription(*b.LocalDescription()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.dc.SendText("back"); err != nil {
+		t.Fatal(err)
+	}
+	if m := recv(t, c.got, "echo"); string(m.Data) != "back" {
 		t.Fatalf("echo %q", m.Data)
 	}
 	a.Close()

@@ -402,7 +402,9 @@ func (a *peerActor) setRemote(ctx context.Context, d SessionDescription) error {
 		a.remoteCandidates = nil
 	}
 	for _, c := range parsed.Candidates {
-		a.takeRemoteCandidate(c, "")
+		if err := a.takeRemoteCandidate(c, ""); err != nil && a.pc.cfg.Logger != nil {
+			a.pc.cfg.Logger.Warn("chanrtc: remote candidate ignored", "candidate", c, "err", err)
+		}
 	}
 	if parsed.Data != nil {
 		if _, err := a.ensureSCTP(); err != nil {
