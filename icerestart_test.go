@@ -796,3 +796,33 @@ func TestICERestartRolledBack(t *testing.T) {
 	a.Close()
 	b.Close()
 }
+
+// TestICERestartClosedHalfway: closing both sides in the middle of a
+// restart (offer applied on both, no answer) leaves nothing behind.
+func TestICERestartClosedHalfway(t *testing.T) {
+	checkLeaks(t)
+	a, b := newTestPC(t), newTestPC(t)
+	b.OnDataChannel(echoOn)
+	c := newEchoClient(t, a, "x", nil)
+	signalNonTrickle(t, a, b)
+	recv(t, c.opened, "open")
+	offer, err := a.CreateOffer(OfferOptions{ICERestart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetRemoteDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.dc.SendText("lost with the connection"); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	b.Close()
+	if _, err := a.CreateOffer(OfferOptions{ICERestart: true}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("CreateOffer after Close: %v", err)
+	}
+	a.RestartICE() // no effect, no panic
+}
