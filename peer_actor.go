@@ -164,6 +164,7 @@ func (a *peerActor) run(ctx context.Context) error {
 	for {
 		select {
 		case m := <-a.pc.inbox:
+			a.pc.sup.Checkpoint("peer")
 			if err := a.handle(ctx, m); err != nil {
 				return err
 			}
@@ -500,6 +501,8 @@ func (a *peerActor) ensureICE() error {
 	t, err := transport.NewICE(pc.cfg.iceConfig(a.ufrag, a.pwd), func(ev transport.ICEEvent, closing <-chan struct{}) {
 		// Runs on the agent's notifier goroutine: wait for the peer actor,
 		// but never past its end or the agent's close.
+		defer pc.sup.Contain("ice")
+		pc.sup.Checkpoint("ice")
 		select {
 		case pc.inbox <- iceEvent{ev: ev}:
 		case <-pc.done:

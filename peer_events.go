@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/chanrtc/chanrtc/actors"
 	"github.com/chanrtc/chanrtc/internal/jsep"
 	"github.com/chanrtc/chanrtc/transport"
 	"github.com/pion/dtls/v3"
@@ -80,7 +81,7 @@ func (a *peerActor) startDTLS() {
 		case <-ctx.Done():
 			return nil
 		}
-		<-ctx.Done()
+		actors.Idle(ctx, "dtls")
 		return nil
 	})
 }
@@ -189,6 +190,7 @@ func (a *peerActor) watchDTLS(conn *dtls.Conn) {
 		defer stop()
 		buf := make([]byte, 1500)
 		for {
+			pc.sup.Checkpoint("dtls watch")
 			if _, err := conn.Read(buf); err != nil {
 				if ctx.Err() != nil {
 					return nil

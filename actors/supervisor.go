@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 )
 
 // PanicError is the failure reported when an actor panics. The process lives
@@ -35,6 +36,11 @@ type Supervisor struct {
 
 	stopOnce sync.Once
 	stopped  chan struct{}
+
+	// Fault injection (faults.go): the armed checkpoint, and a channel
+	// closed (and replaced) whenever one is armed, for idle actors.
+	armed atomic.Pointer[string]
+	wake  atomic.Pointer[chan struct{}]
 }
 
 type child struct {
@@ -47,14 +53,17 @@ type child struct {
 // actor's goroutine, with the first failure; it must not block and must not
 // call Stop synchronously (it may start a goroutine that does).
 func NewSupervisor(onFail func(error)) *Supervisor {
-	return &Supervisor{onFail: onFail, stopped: make(chan struct{})}
+	s := &Supervisor{onFail: onFail, stopped: make(chan struct{})}
+	wake := make(chan struct{})
+	s.wake.Store(&wake)
+	return s
 }
 
 // Go starts an actor. run must return when ctx is done. A non-nil error that
 // is not the context's own, or a panic, counts as the actor failing. Go after
 // Stop starts nothing and reports ErrStopped.
 func (s *Supervisor) Go(name string, run func(ctx context.Context) error) error {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), supervisorKey{}, s))
 	c := &child{name: name, cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()
 	if s.stopping {

@@ -129,6 +129,7 @@ func (m *Media) Run(ctx context.Context) error {
 		case c := <-m.ctl:
 			m.handle(c)
 		case p := <-m.in:
+			actors.Checkpoint(ctx, "media")
 			if m.dec == nil && len(m.early) < maxEarly {
 				// The remote finished DTLS first and is already sending.
 				m.early = append(m.early, p)

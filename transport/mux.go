@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync/atomic"
 
+	"github.com/chanrtc/chanrtc/actors"
 	"github.com/chanrtc/chanrtc/internal/demux"
 )
 
@@ -106,6 +107,7 @@ func (m *Mux) Run(ctx context.Context) error {
 }
 
 func (m *Mux) dispatch(ctx context.Context, b []byte) {
+	actors.Checkpoint(ctx, "mux")
 	switch demux.Classify(b) {
 	case demux.DTLS:
 		p := getPacket(len(b))

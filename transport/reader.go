@@ -23,11 +23,13 @@ const readBufferSize = 16 << 10
 // readLoop is a stream's reader goroutine. c is nil for a stream the remote
 // opened, until DCEP (or a negotiated channel) names its channel.
 func (s *SCTP) readLoop(ctx context.Context, st *sctp.Stream, c *Channel) {
+	defer actors.Contain(ctx, "sctp reader")
 	buf := make([]byte, 2048)
 	var endErr error
 	defer func() { s.post(ctx, streamEnded{st: st, ch: c, err: endErr}) }()
 	for {
 		n, ppi, err := st.ReadSCTP(buf)
+		actors.Checkpoint(ctx, "sctp reader")
 		var msg []byte
 		fromBuf := false
 		switch {

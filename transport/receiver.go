@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chanrtc/chanrtc/actors"
 	"github.com/chanrtc/chanrtc/jitter"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -211,6 +212,7 @@ func (r *Receiver) Run(ctx context.Context) error {
 	defer timer.Stop()
 	nextReport := time.Now().Add(reportInterval)
 	for {
+		actors.Checkpoint(ctx, "receiver")
 		now := time.Now()
 		r.flush(now)
 		if !now.Before(nextReport) {

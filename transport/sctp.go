@@ -171,6 +171,7 @@ func (s *SCTP) Run(ctx context.Context) error {
 	for {
 		select {
 		case m := <-s.inbox:
+			actors.Checkpoint(ctx, "sctp")
 			if err := s.handle(ctx, m); err != nil {
 				return err
 			}
@@ -433,6 +434,7 @@ func (s *SCTP) close(c *Channel) error {
 }
 
 func (s *SCTP) acceptLoop(ctx context.Context) {
+	defer actors.Contain(ctx, "sctp accept")
 	for {
 		st, err := s.assoc.AcceptStream()
 		if err != nil {

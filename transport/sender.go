@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chanrtc/chanrtc/actors"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
@@ -148,6 +149,7 @@ func (s *Sender) Run(ctx context.Context) error {
 	timer := time.NewTimer(srInterval)
 	defer timer.Stop()
 	for {
+		actors.Checkpoint(ctx, "sender")
 		select {
 		case f := <-s.in:
 			s.frame(f, time.Now())
