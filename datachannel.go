@@ -206,13 +206,18 @@ func (dc *DataChannel) OnMessage(f func(DataChannelMessage)) {
 
 // Opened implements transport.ChannelSink. A remote channel is announced
 // first, then gets its open event (W3C "announce the data channel as open").
+//
+// Each callback is an event of its own, as in a browser, so that one that
+// panics (see Config.Logger) does not swallow the next.
 func (dc *DataChannel) Opened() {
-	dc.pc.emitter.Emit(func() {
-		if dc.remote {
+	if dc.remote {
+		dc.pc.emitter.Emit(func() {
 			if f := dc.pc.onDataChannel.Load(); f != nil && *f != nil {
 				(*f)(dc)
 			}
-		}
+		})
+	}
+	dc.pc.emitter.Emit(func() {
 		dc.openPending = true
 		dc.deliverOpen()
 	})
@@ -239,8 +244,8 @@ func (dc *DataChannel) Closed(err error) {
 				(*f)(err)
 			}
 		}
-		call(&dc.onClose)
 	})
+	dc.pc.emitter.Emit(func() { call(&dc.onClose) })
 }
 
 // BufferedAmountLow implements transport.ChannelSink.
@@ -275,6 +280,12 @@ func (dc *DataChannel) flushHeld() {
 	if f == nil || *f == nil {
 		return
 	}
+	// A handler that panics ends this flush: the rest go in another event.
+	defer func() {
+		if len(dc.held) > 0 {
+			dc.pc.emitter.Emit(dc.flushHeld)
+		}
+	}()
 	for len(dc.held) > 0 {
 		m := dc.held[0]
 		dc.held[0] = DataChannelMessage{}

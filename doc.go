@@ -7,7 +7,10 @@
 // PeerConnection, in order, never while any internal state is held, so
 // every method (Close included) may be called from inside any callback.
 // A panic inside an actor fails that PeerConnection, not the process, and
-// Close leaves no goroutine behind.
+// Close leaves no goroutine behind. A panic inside a callback is treated as
+// a browser treats an exception thrown by an event handler: it is logged
+// (Config.Logger, with its stack) and the PeerConnection carries on with
+// the next event.
 //
 // # Usage
 //

@@ -86,7 +86,7 @@ func NewPeerConnection(cfg Config) (*PeerConnection, error) {
 	pc.gatherDone.Store(&gatherDone)
 	pc.emitter = actors.NewEmitter(emitterQueue, func(v any) {
 		if cfg.Logger != nil {
-			cfg.Logger.Error("chanrtc: a callback panicked", "panic", v)
+			cfg.Logger.Error("chanrtc: a callback panicked", "panic", v, "stack", string(v.(*actors.PanicError).Stack))
 		}
 	})
 	pc.sup = actors.NewSupervisor(pc.failed)
@@ -141,6 +141,9 @@ func ask[R any](pc *PeerConnection, mk func(chan<- R) peerMsg) (R, error) {
 	var zero R
 	if pc.closed.Load() {
 		return zero, ErrClosed
+	}
+	if e := pc.sup.Err(); e != nil { // failed: the actors are stopping
+		return zero, fmt.Errorf("%w: failed: %v", ErrClosed, e)
 	}
 	r, err := actors.Ask(context.Background(), pc.done, pc.inbox, mk)
 	if err != nil {

@@ -190,7 +190,6 @@ func (a *peerActor) watchDTLS(conn *dtls.Conn) {
 		defer stop()
 		buf := make([]byte, 1500)
 		for {
-			pc.sup.Checkpoint("dtls watch")
 			if _, err := conn.Read(buf); err != nil {
 				if ctx.Err() != nil {
 					return nil

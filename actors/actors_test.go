@@ -163,8 +163,8 @@ func TestEmitterSurvivesPanickingCallback(t *testing.T) {
 	ran := make(chan struct{})
 	e.Emit(func() { close(ran) })
 	<-ran
-	if v := <-panics; v == nil {
-		t.Fatal("panic not reported")
+	if pe, ok := (<-panics).(*PanicError); !ok || pe.Value != "user bug" || len(pe.Stack) == 0 {
+		t.Fatalf("panic reported as %#v", pe)
 	}
 }
 

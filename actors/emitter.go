@@ -1,7 +1,7 @@
 package actors
 
 import (
-	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -32,7 +32,9 @@ type Emitter struct {
 }
 
 // NewEmitter starts an emitter. onPanic (may be nil) is told about a callback
-// that panicked; the emitter carries on with the next one.
+// that panicked, with a *PanicError carrying the value and the stack; the
+// emitter carries on with the next one, as a browser does after an event
+// handler throws.
 func NewEmitter(maxQueue int, onPanic func(any)) *Emitter {
 	e := &Emitter{
 		maxQueue: maxQueue,
@@ -159,7 +161,7 @@ func (e *Emitter) next() func() {
 func (e *Emitter) call(f func()) {
 	defer func() {
 		if v := recover(); v != nil && e.onPanic != nil {
-			e.onPanic(fmt.Sprintf("callback panicked: %v", v))
+			e.onPanic(&PanicError{Actor: "callback", Value: v, Stack: debug.Stack()})
 		}
 	}()
 	f()
