@@ -357,3 +357,39 @@ func TestCloseAtEveryStage(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseWhileReceiverHeldBack closes a PeerConnection whose application
+// stopped reading a DataChannel: its reader is waiting for receive credit
+// (the remote is held back by flow control). Close must not wait for that
+// credit, which nobody will ever give.
+func TestCloseWhileReceiverHeldBack(t *testing.T) {
+	checkLeaks(t)
+	p := newEchoPair(t, false)
+	// The answerer never sets OnMessage: every message is held.
+	held := make(chan *DataChannel, 1)
+	p.answerer.OnDataChannel(func(dc *DataChannel) { held <- dc })
+	c := newEchoClient(t, p.offerer, "flood", nil)
+	p.connect(t, false)
+	recv(t, c.opened, "open")
+	rdc := recv(t, held, "OnDataChannel")
+	msg := make([]byte, 1024)
+	deadline := time.Now().Add(15 * time.Second)
+	for rdc.queuedMsgs.Load() < creditMsgs {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d messages held", rdc.queuedMsgs.Load())
+		}
+		if err := c.dc.Send(msg); err != nil {
+			time.Sleep(time.Millisecond) // send buffer full: the remote is held back
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // let the reader block on the next one
+	for _, pc := range []*PeerConnection{p.answerer, p.offerer} {
+		done := make(chan struct{})
+		go func() { _ = pc.Close(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Close blocked behind a reader waiting for receive credit")
+		}
+	}
+}

@@ -85,7 +85,7 @@ func (s *SCTP) readLoop(ctx context.Context, st *sctp.Stream, c *Channel) {
 		default:
 			data = msg
 		}
-		if !c.sink.Message(s.done, data, text) {
+		if !c.sink.Message(ctx.Done(), data, text) { // not s.done: shutdown waits for us first
 			return
 		}
 	}
