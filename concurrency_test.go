@@ -3,6 +3,7 @@ package chanrtc
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -385,5 +386,98 @@ func waitGroupWithin(wg *sync.WaitGroup, d time.Duration) bool {
 		return true
 	case <-time.After(d):
 		return false
+	}
+}
+
+// TestCloseFromMediaAndErrorCallbacks adds to TestCloseFromEveryCallback the
+// callbacks it does not reach: Close from inside OnTrack, OnKeyframeRequest
+// and OnError returns, and leaves no goroutine.
+func TestCloseFromMediaAndErrorCallbacks(t *testing.T) {
+	for _, name := range []string{"OnTrack", "OnKeyframeRequest", "OnError"} {
+		t.Run(name, func(t *testing.T) {
+			checkLeaks(t)
+			offerer := newTestPC(t)
+			cfg := testConfig()
+			cfg.MaxMessageSize = 4096
+			answerer, err := NewPeerConnection(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer answerer.Close()
+			closed := make(chan struct{})
+			closeIt := func(pc *PeerConnection) {
+				_ = pc.GetTransceivers()
+				_ = pc.Close()
+				close(closed)
+			}
+			video, err := NewLocalTrack(CodecH264, "v", "s")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := offerer.AddTrack(video); err != nil {
+				t.Fatal(err)
+			}
+			dc, err := offerer.CreateDataChannel("c", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opened := make(chan struct{})
+			dc.OnOpen(func() { close(opened) })
+			tracks := make(chan *RemoteTrack, 1)
+			switch name {
+			case "OnTrack":
+				answerer.OnTrack(func(*RemoteTrack, *RTPReceiver) { closeIt(answerer) })
+			case "OnKeyframeRequest":
+				answerer.OnTrack(func(tr *RemoteTrack, _ *RTPReceiver) { tracks <- tr })
+				video.OnKeyframeRequest(func() { closeIt(offerer) })
+			case "OnError":
+				answerer.OnDataChannel(func(dc *DataChannel) { dc.OnError(func(error) { closeIt(answerer) }) })
+			}
+			// Signal, telling the offerer the answerer takes larger
+			// messages than it does (for OnError).
+			if err := offerer.SetLocalDescription(SessionDescription{}); err != nil {
+				t.Fatal(err)
+			}
+			waitGathered(t, offerer)
+			if err := answerer.SetRemoteDescription(*offerer.LocalDescription()); err != nil {
+				t.Fatal(err)
+			}
+			if err := answerer.SetLocalDescription(SessionDescription{}); err != nil {
+				t.Fatal(err)
+			}
+			if name == "OnTrack" { // announced once the answer is applied
+				recv(t, closed, "close from "+name)
+				return
+			}
+			waitGathered(t, answerer)
+			answer := *answerer.LocalDescription()
+			answer.SDP = strings.ReplaceAll(answer.SDP, "a=max-message-size:4096", "a=max-message-size:65536")
+			if err := offerer.SetRemoteDescription(answer); err != nil {
+				t.Fatal(err)
+			}
+			recv(t, opened, "open")
+			switch name {
+			case "OnKeyframeRequest":
+				rt := recv(t, tracks, "OnTrack")
+				aus := readClipH264(t)
+				for i := 0; ; i++ {
+					select {
+					case <-closed:
+						return
+					case <-time.After(10 * time.Millisecond):
+					}
+					if i > 1500 {
+						t.Fatal("no keyframe request arrived")
+					}
+					_ = video.WriteFrame(Frame{Data: aus[i%len(aus)], Duration: time.Second / 30})
+					rt.RequestKeyframe()
+				}
+			case "OnError":
+				if err := dc.Send(make([]byte, 10000)); err != nil {
+					t.Fatal(err)
+				}
+				recv(t, closed, "close from "+name)
+			}
+		})
 	}
 }

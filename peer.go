@@ -121,8 +121,10 @@ func (pc *PeerConnection) failed(err error) {
 func (pc *PeerConnection) Err() error { return pc.sup.Err() }
 
 // Close shuts the PeerConnection down: every actor stops, every socket
-// closes, and no goroutine is left once it returns (a callback that is
-// running when Close is called finishes first; no callback starts after).
+// closes, and no goroutine is left once it returns — except the event
+// goroutine while a callback that was already running when Close was
+// called finishes (Close cannot wait for it: it may be Close's caller, and
+// the emitter cannot tell). No callback starts after Close returns.
 // It is idempotent and safe from inside any callback.
 func (pc *PeerConnection) Close() error {
 	pc.closeOnce.Do(func() {
