@@ -118,3 +118,16 @@ func TestContainReportsHelperPanic(t *testing.T) {
 		t.Fatalf("failure %v", err)
 	}
 }
+
+// BenchmarkCheckpoint is the cost an unarmed checkpoint adds to each
+// message or packet an actor handles.
+func BenchmarkCheckpoint(b *testing.B) {
+	s := NewSupervisor(nil)
+	defer s.Stop()
+	got := make(chan context.Context, 1)
+	_ = s.Go("bench", func(ctx context.Context) error { got <- ctx; <-ctx.Done(); return nil })
+	ctx := <-got
+	for b.Loop() {
+		Checkpoint(ctx, "mux")
+	}
+}
