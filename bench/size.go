@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// size: the minimal programs under minimal/ (a DataChannel echo and an
+// RTP echo, the same program written for each stack), built with
+// -trimpath -ldflags='-s -w' and CGO_ENABLED=0 for four Linux targets.
+// chanrtc is also built with the build tags that leave a feature out,
+// where the library has them; pion has no such tags, so its row compares
+// against pion's one build.
+
+type buildTarget struct{ goos, goarch, goarm string }
+
+func (t buildTarget) String() string {
+	s := t.goos + "/" + t.goarch
+	if t.goarm != "" {
+		s += " GOARM=" + t.goarm
+	}
+	return s
+}
+
+var buildTargets = []buildTarget{
+	{"linux", "amd64", ""},
+	{"linux", "arm64", ""},
+	{"linux", "arm", "7"},
+	{"linux", "riscv64", ""},
+}
+
+type minimalProgram struct {
+	name    string
+	chanrtc string
+	pion    string
+	tags    []string // chanrtc build tags that leave the other feature out
+}
+
+var minimalPrograms = []minimalProgram{
+	{"DataChannel echo", "./minimal/chanrtc-dc", "./minimal/pion-dc", []string{"chanrtc_nomedia"}},
+	{"media echo", "./minimal/chanrtc-media", "./minimal/pion-media", []string{"chanrtc_nodatachannel"}},
+}
+
+func runSize(o options, r *results) {
+	if _, err := os.Stat("minimal"); err != nil {
+		r.note("size: skipped, run from the bench directory (no ./minimal here)")
+		return
+	}
+	tmp, err := os.MkdirTemp("", "chanrtc-bench-size")
+	if err != nil {
+		r.note("size: %v", err)
+		return
+	}
+	defer os.RemoveAll(tmp)
+	targets := buildTargets
+	if o.quick {
+		targets = targets[:1]
+	}
+	// Sizes are deterministic: one build each, whatever -rounds says.
+	for _, t := range targets {
+		for _, p := range minimalPrograms {
+			progress("size %s %s", t, p.name)
+			metric := fmt.Sprintf("%s %s (MB)", p.name, t)
+			pionSize, err := buildSize(tmp, t, p.pion, "")
+			if err != nil {
+				r.note("size: pion %s %s: %v", p.name, t, err)
+			} else {
+				r.add("size", metric, "pion", pionSize)
+			}
+			plain, err := buildSize(tmp, t, p.chanrtc, "")
+			if err != nil {
+				r.note("size: chanrtc %s %s: %v", p.name, t, err)
+			} else {
+				r.add("size", metric, "chanrtc", plain)
+			}
+			for _, tag := range p.tags {
+				s, err := buildSize(tmp, t, p.chanrtc, tag)
+				if err != nil {
+					r.note("size: chanrtc %s %s -tags %s does not build (skipped): %v", p.name, t, tag, err)
+					continue
+				}
+				if s == plain {
+					r.note("size: -tags %s leaves the chanrtc %s the same size: the tag has no effect in this version", tag, p.name)
+					continue
+				}
+				m := fmt.Sprintf("%s %s, chanrtc -tags %s (MB)", p.name, t, tag)
+				r.add("size", m, "chanrtc", s)
+				if pionSize > 0 {
+					r.add("size", m, "pion", pionSize)
+				}
+			}
+		}
+	}
+	r.note("size: go build -trimpath -ldflags='-s -w', CGO_ENABLED=0; MB = 10^6 bytes; programs in bench/minimal")
+}
+
+// buildSize builds pkg for t (with tag, if any) and returns its size in MB.
+func buildSize(dir string, t buildTarget, pkg, tag string) (float64, error) {
+	out := filepath.Join(dir, "bin")
+	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", out}
+	if tag != "" {
+		args = append(args, "-tags", tag)
+	}
+	cmd := exec.Command("go", append(args, pkg)...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+t.goos, "GOARCH="+t.goarch, "GOARM="+t.goarm, "GOFLAGS=-buildvcs=false")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		msg := strings.TrimSpace(string(b))
+		if i := strings.IndexByte(msg, '\n'); i > 0 && len(msg) > 300 {
+			msg = msg[:i]
+		}
+		return 0, fmt.Errorf("%w: %s", err, msg)
+	}
+	st, err := os.Stat(out)
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(out)
+	return float64(st.Size()) / 1e6, nil
+}
