@@ -148,7 +148,7 @@ func echoTraffic(pairs []*connPair, d time.Duration) (sent, echoed, cpu float64)
 	var wg sync.WaitGroup
 	var nsent atomic.Int64
 	cpu0 := cpuSeconds()
-	before := int64(0)
+	var before int64
 	for _, p := range pairs {
 		before += p.echoed.Load()
 	}
@@ -171,12 +171,18 @@ func echoTraffic(pairs []*connPair, d time.Duration) (sent, echoed, cpu float64)
 		}()
 	}
 	wg.Wait()
-	time.Sleep(500 * time.Millisecond) // the last echoes
-	after := int64(0)
-	for _, p := range pairs {
-		after += p.echoed.Load()
+	echoes := func() int64 {
+		n := -before
+		for _, p := range pairs {
+			n += p.echoed.Load()
+		}
+		return n
 	}
-	return float64(nsent.Load()), float64(after - before), cpuSeconds() - cpu0
+	// The last echoes: wait until all are back, or 3 s.
+	for wait := time.Now().Add(3 * time.Second); echoes() < nsent.Load() && time.Now().Before(wait); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return float64(nsent.Load()), float64(echoes()), cpuSeconds() - cpu0
 }
 
 func closeAll(pairs []*connPair, par int) {

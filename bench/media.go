@@ -46,6 +46,7 @@ func runMedia(o options, r *results) {
 					continue
 				}
 				got, sent := res.answer.Vals["pkts"], res.offer.Vals["sent"]
+				tried := sent + res.offer.Vals["refused"]
 				if got == 0 || sent == 0 {
 					r.note("media %s %s round %d: %v packets sent, %v received", c.name, impl, round, sent, got)
 					continue
@@ -53,7 +54,7 @@ func runMedia(o options, r *results) {
 				if span := res.answer.Vals["span"]; span > 0 {
 					r.add("media", c.name+": packets/s received", impl, got/span)
 				}
-				r.add("media", c.name+": delivered fraction", impl, got/sent)
+				r.add("media", c.name+": delivered / written", impl, got/tried)
 				r.add("media", c.name+": sender CPU s per 100k sent", impl, res.offerCPU/sent*1e5)
 				r.add("media", c.name+": receiver CPU s per 100k received", impl, res.answerCPU/got*1e5)
 				if refused := res.offer.Vals["refused"]; refused > 0 {

@@ -25,9 +25,9 @@ func runScale(o options, r *results) {
 			r.add("scale", name+": CPU to set up all (s)", impl, v["establish_cpu_s"])
 			r.add("scale", name+": RSS idle (MiB)", impl, v["rss_mib"])
 			r.add("scale", name+": RSS with traffic (MiB)", impl, v["rss_traffic_mib"])
-			r.add("scale", name+": CPU per traffic second (s)", impl, v["traffic_cpu_s"]/traffic.Seconds())
+			r.add("scale", name+": CPU s per 1000 echoes", impl, v["traffic_cpu_s"]/max(v["echo_received"], 1)*1000)
 			if v["echo_sent"] > 0 {
-				r.add("scale", name+": echoes received / sent", impl, v["echo_received"]/v["echo_sent"])
+				r.add("scale", name+": echoes back within 3 s / sent", impl, v["echo_received"]/v["echo_sent"])
 			}
 			r.add("scale", name+": process CPU total (s)", impl, cpu)
 		}

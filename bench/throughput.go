@@ -53,6 +53,9 @@ func runThroughput(o options, r *results) {
 				if c.unordered && res.offer.Vals["msgs"] > 0 {
 					r.add("throughput", c.name+": delivered fraction", impl, a["msgs"]/res.offer.Vals["msgs"])
 				}
+				if a["bytes"] > 0 {
+					r.add("throughput", c.name+": CPU s per GB, both processes", impl, (res.offerCPU+res.answerCPU)/a["bytes"]*1e9)
+				}
 				r.add("throughput", c.name+": sender CPU (s)", impl, res.offerCPU)
 				r.add("throughput", c.name+": receiver CPU (s)", impl, res.answerCPU)
 			}
