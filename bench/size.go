@@ -61,6 +61,17 @@ func runSize(o options, r *results) {
 		targets = []buildTarget{{runtime.GOOS, runtime.GOARCH, ""}}
 		r.note("size (-quick): host target only, built without -trimpath and with the default CGO_ENABLED so that the build cache of `go run` serves it; sizes are indicative")
 	}
+	// Only the tags that change which files are compiled.
+	tags := map[string][]string{}
+	for _, p := range minimalPrograms {
+		for _, tag := range p.tags {
+			if tagMatters(p.chanrtc, tag) {
+				tags[p.name] = append(tags[p.name], tag)
+			} else {
+				r.note("size: -tags %s selects no other file of chanrtc in this version; %s not built with it", tag, p.name)
+			}
+		}
+	}
 	// Sizes are deterministic: one build each, whatever -rounds says.
 	for _, t := range targets {
 		for _, p := range minimalPrograms {
@@ -78,16 +89,10 @@ func runSize(o options, r *results) {
 			} else {
 				r.add("size", metric, "chanrtc", plain)
 			}
-			for _, tag := range p.tags {
+			for _, tag := range tags[p.name] {
 				s, err := buildSize(tmp, t, p.chanrtc, tag, o.quick)
 				if err != nil {
 					r.note("size: chanrtc %s %s -tags %s does not build (skipped): %v", p.name, t, tag, err)
-					continue
-				}
-				// Build info records -tags, so an unknown tag still
-				// changes a few bytes.
-				if plain > 0 && s > plain-0.001 && s < plain+0.001 {
-					r.note("size: -tags %s leaves the chanrtc %s the same size: the tag has no effect in this version", tag, p.name)
 					continue
 				}
 				m := fmt.Sprintf("%s %s, chanrtc -tags %s (MB)", p.name, t, tag)
@@ -101,6 +106,20 @@ func runSize(o options, r *results) {
 	if !o.quick {
 		r.note("size: go build -trimpath -ldflags='-s -w', CGO_ENABLED=0; MB = 10^6 bytes; programs in bench/minimal")
 	}
+}
+
+// tagMatters reports whether building pkg with tag compiles a different
+// set of files (so whether the library has the tag at all).
+func tagMatters(pkg, tag string) bool {
+	files := func(tags ...string) string {
+		args := append([]string{"list", "-deps", "-f", "{{.ImportPath}} {{.GoFiles}}"}, tags...)
+		out, err := exec.Command("go", append(args, pkg)...).Output()
+		if err != nil {
+			return "error: " + err.Error() + strings.Join(tags, " ")
+		}
+		return string(out)
+	}
+	return files() != files("-tags", tag)
 }
 
 // buildSize builds pkg for t (with tag, if any) and returns its size in

@@ -39,8 +39,10 @@ func (r *results) note(format string, args ...any) {
 
 // stats are the median, min and max of samples.
 type stats struct {
-	N                int
-	Median, Min, Max float64
+	N      int     `json:"n"`
+	Median float64 `json:"median"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
 }
 
 func summarize(xs []float64) stats {
