@@ -3,7 +3,9 @@
 # under the race detector, interop with pion/webrtc (its own module, so the
 # library never depends on it), the Chromium browser tests (their own
 # module; they need Debian's chromium and run inside a private network
-# namespace whose only interface is lo), and a short run of each fuzz target.
+# namespace whose only interface is lo), a smoke run of the side-by-side
+# benchmark against pion/webrtc (its own module too), and a short run of each
+# fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -19,6 +21,7 @@ step "go vet"
 go vet ./...
 (cd interop && go vet ./...)
 (cd browsertest && go vet ./...)
+(cd bench && go vet ./...)
 
 step "cross-compile for embedded targets"
 # linux/arm (ARMv6 and ARMv7), arm64, riscv64, mipsle without an FPU, 386:
@@ -42,6 +45,9 @@ step "interop with pion/webrtc v4"
 
 step "browser tests (headless Chromium)"
 (cd browsertest && go test -count=1 -timeout 10m ./...)
+
+step "benchmark command, smoke run (cd bench && go run . -quick)"
+(cd bench && go run . -quick >/dev/null)
 
 step "fuzz targets, briefly"
 fuzztime=${FUZZTIME:-5s}
