@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chanrtc/chanrtc/transport"
+	pionnet "github.com/pion/transport/v5"
 )
 
 // ICEServer is a STUN or TURN server (RTCIceServer).
@@ -83,6 +84,9 @@ type Config struct {
 
 	// dropOutgoing is a test hook: it loses the datagrams it picks.
 	dropOutgoing func([]byte) bool
+	// testNet is a test hook: the network ICE gathers and sends on (an
+	// internal/netsim host) instead of the operating system's.
+	testNet pionnet.Net
 }
 
 const (
@@ -125,6 +129,7 @@ func (c Config) iceConfig(ufrag, pwd string) transport.ICEConfig {
 		KeepaliveInterval:   c.ICEKeepaliveInterval,
 		Logger:              c.Logger,
 		DropOutgoing:        c.dropOutgoing,
+		Net:                 c.testNet,
 	}
 }
 

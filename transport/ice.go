@@ -12,6 +12,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/logging"
 	"github.com/pion/stun/v4"
+	pionnet "github.com/pion/transport/v5"
 )
 
 // ICEServer is one STUN or TURN server (RFC 7064/7065 URIs).
@@ -53,6 +54,9 @@ type ICEConfig struct {
 	// DropOutgoing, when set, loses the outgoing datagrams it picks (a test
 	// hook for loss between peers on one machine).
 	DropOutgoing func([]byte) bool
+	// Net, when set, replaces the operating system's network (a test hook
+	// for an in-memory network); DropOutgoing does not apply to it.
+	Net pionnet.Net
 }
 
 // ICEEvent is what the ICE layer reports: exactly one field is meaningful.
@@ -136,7 +140,9 @@ func NewICE(cfg ICEConfig, deliver func(ev ICEEvent, closing <-chan struct{})) (
 			return name == "lo" && (userIface == nil || userIface(name))
 		}
 	}
-	if ac.Net, err = newBufferedNet(cfg.DropOutgoing); err != nil {
+	if cfg.Net != nil {
+		ac.Net = cfg.Net
+	} else if ac.Net, err = newBufferedNet(cfg.DropOutgoing); err != nil {
 		return nil, fmt.Errorf("chanrtc: network: %w", err)
 	}
 	agent, err := ice.NewAgent(ac)
