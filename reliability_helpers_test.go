@@ -50,24 +50,53 @@ func newSimPair(t *testing.T, seed uint64, tweak func(*Config)) *simPair {
 // impair sets both directions between the peers.
 func (p *simPair) impair(im netsim.Impairment) { p.net.SetPath(p.offHost, p.ansHost, im) }
 
-// waitConnected waits for pc to report connected and returns how long it
-// took from start; it fails the test if failed comes first or limit passes.
-func waitConnected(t *testing.T, pc *PeerConnection, start time.Time, limit time.Duration) time.Duration {
-	t.Helper()
-	states := make(chan PeerConnectionState, 16)
-	pc.OnConnectionStateChange(func(s PeerConnectionState) { states <- s })
-	deadline := time.After(limit)
-	for {
-		if pc.ConnectionState() == PeerConnectionStateConnected {
-			return time.Since(start)
-		}
+// stateWatch records a PeerConnection's state changes with their times.
+// Create it before signalling so that no change is missed.
+type stateWatch struct {
+	pc     *PeerConnection
+	events chan stateAt
+}
+
+type stateAt struct {
+	s  PeerConnectionState
+	at time.Time
+}
+
+func watchStates(pc *PeerConnection) *stateWatch {
+	w := &stateWatch{pc: pc, events: make(chan stateAt, 256)}
+	pc.OnConnectionStateChange(func(s PeerConnectionState) {
 		select {
-		case s := <-states:
-			if s == PeerConnectionStateFailed {
-				t.Fatalf("failed after %v: %v", time.Since(start), pc.Err())
-			}
-		case <-deadline:
-			t.Fatalf("not connected after %v (state %v)", limit, pc.ConnectionState())
+		case w.events <- stateAt{s, time.Now()}:
+		default: // the test stopped listening
+		}
+	})
+	return w
+}
+
+// next returns the next state change, or fails the test after limit.
+func (w *stateWatch) next(t *testing.T, limit time.Duration) stateAt {
+	t.Helper()
+	select {
+	case e := <-w.events:
+		return e
+	case <-time.After(limit):
+		t.Fatalf("no state change within %v (state %v)", limit, w.pc.ConnectionState())
+		panic("unreachable")
+	}
+}
+
+// waitConnected waits for the first connected state and returns how long
+// after start it came; it fails the test if failed comes first or if it
+// does not come by start+limit.
+func (w *stateWatch) waitConnected(t *testing.T, start time.Time, limit time.Duration) time.Duration {
+	t.Helper()
+	for {
+		e := w.next(t, time.Until(start.Add(limit)))
+		switch e.s {
+		case PeerConnectionStateConnected:
+			return e.at.Sub(start)
+		case PeerConnectionStateFailed:
+			t.Fatalf("failed after %v: %v", e.at.Sub(start), w.pc.Err())
 		}
 	}
 }

@@ -41,9 +41,9 @@ func testPartial(t *testing.T, init DataChannelInit, minShare float64) {
 		data []byte
 		at   time.Time
 	}
-	arrived := make(chan arrival, 2*count)
+	var arrived []arrival // owned by the answerer's event goroutine
 	p.answerer.OnDataChannel(func(dc *DataChannel) {
-		dc.OnMessage(func(m DataChannelMessage) { arrived <- arrival{m.Data, time.Now()} })
+		dc.OnMessage(func(m DataChannelMessage) { arrived = append(arrived, arrival{m.Data, time.Now()}) })
 	})
 	c := newEchoClient(t, p.offerer, "lossy", &init)
 	signalNonTrickle(t, p.offerer, p.answerer)
@@ -59,17 +59,18 @@ func testPartial(t *testing.T, init DataChannelInit, minShare float64) {
 		}
 		time.Sleep(gap)
 	}
-	for c.dc.BufferedAmount() > 0 && time.Since(start) < time.Minute {
+	for c.dc.BufferedAmount() > 0 && time.Since(start) < 5*time.Minute {
 		time.Sleep(10 * time.Millisecond)
 	}
 	drained := time.Since(start)
 	time.Sleep(5 * time.Second) // let stragglers and abandoned messages settle
-	close(arrived)
+	snap := make(chan []arrival, 1)
+	p.answerer.emitter.Emit(func() { snap <- slices.Clone(arrived) })
 
 	seen := make(map[uint32]bool)
 	outOfOrder, last := 0, -1
 	var ages []time.Duration
-	for a := range arrived {
+	for _, a := range <-snap {
 		seq, err := checkNumbered(a.data, size)
 		if err != nil {
 			t.Fatal(err)
