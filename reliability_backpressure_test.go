@@ -166,7 +166,7 @@ func testStalledReader(t *testing.T, blockHandler bool) {
 		case err == nil:
 			sent++
 		case errors.Is(err, ErrSendBufferFull):
-			waitFor(t, low, time.Minute, "buffered amount low")
+			waitFor(t, low, 5*time.Minute, "buffered amount low")
 		default:
 			t.Fatal(err)
 		}

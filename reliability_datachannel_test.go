@@ -52,6 +52,7 @@ func checkNumbered(m []byte, size int) (uint32, error) {
 // duplication each way all arrive, intact and in order.
 func TestReliableOrderedUnderLoss(t *testing.T) {
 	const count, size = 2000, 4 << 10
+	wall := time.Now()
 	synctest.Test(t, func(t *testing.T) {
 		p := newSimPair(t, 2026, nil)
 		p.impair(badWiFi)
@@ -109,4 +110,5 @@ func TestReliableOrderedUnderLoss(t *testing.T) {
 		t.Logf("link offerer->answerer %+v", ab)
 		t.Logf("link answerer->offerer %+v", ba)
 	})
+	t.Logf("wall-clock time for the whole run: %v", time.Since(wall).Round(time.Millisecond))
 }
