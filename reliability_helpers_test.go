@@ -62,7 +62,7 @@ type stateAt struct {
 	at time.Time
 }
 
-func watchStates(pc *PeerConnection) *stateWatch {
+func watchConnStates(pc *PeerConnection) *stateWatch {
 	w := &stateWatch{pc: pc, events: make(chan stateAt, 256)}
 	pc.OnConnectionStateChange(func(s PeerConnectionState) {
 		select {
