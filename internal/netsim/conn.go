@@ -18,9 +18,10 @@ const ReceiveBuffer = 4 << 20
 // Conn is a UDP socket on a Host. Writes never block; reads wait for a
 // datagram, the read deadline or Close.
 type Conn struct {
-	host   *Host
-	local  netip.AddrPort
-	remote netip.AddrPort // set for a dialled socket
+	host    *Host
+	local   netip.AddrPort
+	anyAddr bool           // bound to the unspecified address: moves with the host
+	remote  netip.AddrPort // set for a dialled socket
 
 	mu        sync.Mutex
 	queue     []received
@@ -43,10 +44,11 @@ var (
 	_ net.Conn          = (*Conn)(nil)
 )
 
-func newConn(h *Host, local, remote netip.AddrPort) *Conn {
+func newConn(h *Host, local netip.AddrPort, anyAddr bool, remote netip.AddrPort) *Conn {
 	return &Conn{
 		host:      h,
 		local:     local,
+		anyAddr:   anyAddr,
 		remote:    remote,
 		limit:     ReceiveBuffer,
 		readable:  make(chan struct{}, 1),
@@ -137,7 +139,7 @@ func (c *Conn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
 	if !addr.IsValid() {
 		return 0, c.opErr("write", errors.New("no destination address"))
 	}
-	c.host.send(c.local, addr, append([]byte(nil), b...))
+	c.host.send(c, addr, append([]byte(nil), b...))
 	return len(b), nil
 }
 

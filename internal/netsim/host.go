@@ -17,10 +17,11 @@ import (
 // IPv4 address. It implements transport.Net for UDP; TCP is not supported.
 type Host struct {
 	net  *Network
-	ip   netip.Addr
+	id   uint64 // order of creation, for link seeds
 	down atomic.Bool
 
 	mu       sync.Mutex
+	ip       netip.Addr // changed by Network.Move
 	sockets  map[uint16]*Conn
 	nextPort uint16
 }
@@ -30,12 +31,16 @@ var _ transport.Net = (*Host)(nil)
 // Ephemeral ports are handed out from here, as Linux does.
 const firstEphemeralPort = 32768
 
-func newHost(n *Network, ip netip.Addr) *Host {
-	return &Host{net: n, ip: ip, sockets: make(map[uint16]*Conn), nextPort: firstEphemeralPort}
+func newHost(n *Network, id uint64, ip netip.Addr) *Host {
+	return &Host{net: n, id: id, ip: ip, sockets: make(map[uint16]*Conn), nextPort: firstEphemeralPort}
 }
 
-// Addr returns the host's address.
-func (h *Host) Addr() netip.Addr { return h.ip }
+// Addr returns the host's current address.
+func (h *Host) Addr() netip.Addr {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.ip
+}
 
 // SetDown cuts the host off (every datagram from or to it is lost, as if it
 // vanished) or brings it back.
@@ -82,12 +87,17 @@ func (h *Host) listen(network string, laddr *net.UDPAddr, remote netip.AddrPort)
 		return nil, unsupported("listen", network)
 	}
 	var port uint16
+	anyAddr := true
+	h.mu.Lock()
+	current := h.ip
+	h.mu.Unlock()
 	if laddr != nil {
 		ip, ok := netip.AddrFromSlice(laddr.IP)
 		ip = ip.Unmap()
-		if ok && !ip.IsUnspecified() && ip != h.ip {
+		if ok && !ip.IsUnspecified() && ip != current {
 			return nil, &net.OpError{Op: "listen", Net: network, Addr: laddr, Err: errors.New("cannot assign requested address")}
 		}
+		anyAddr = !ok || ip.IsUnspecified()
 		if laddr.Port < 0 || laddr.Port > 0xffff {
 			return nil, &net.OpError{Op: "listen", Net: network, Addr: laddr, Err: errors.New("invalid port")}
 		}
@@ -107,7 +117,7 @@ func (h *Host) listen(network string, laddr *net.UDPAddr, remote netip.AddrPort)
 	} else if h.sockets[port] != nil {
 		return nil, &net.OpError{Op: "listen", Net: network, Addr: laddr, Err: errors.New("address already in use")}
 	}
-	c := newConn(h, netip.AddrPortFrom(h.ip, port), remote)
+	c := newConn(h, netip.AddrPortFrom(h.ip, port), anyAddr, remote)
 	h.sockets[port] = c
 	return c, nil
 }
@@ -136,12 +146,13 @@ func (h *Host) unbind(c *Conn) {
 }
 
 // deliver hands a datagram to the socket bound to its port; false if there
-// is none or it has no room.
+// is none or it has no room, or the host has moved from the address.
 func (h *Host) deliver(from, to netip.AddrPort, data []byte) bool {
 	h.mu.Lock()
 	c := h.sockets[to.Port()]
+	here := to.Addr() == h.ip
 	h.mu.Unlock()
-	return c != nil && c.enqueue(from, data)
+	return here && c != nil && c.enqueue(from, data)
 }
 
 func (h *Host) closeAll() {
@@ -156,13 +167,25 @@ func (h *Host) closeAll() {
 	}
 }
 
-// send routes a datagram from one of this host's sockets.
-func (h *Host) send(from, to netip.AddrPort, data []byte) {
-	dst := h.net.host(to.Addr().Unmap())
+// send routes a datagram from one of this host's sockets: c's own address,
+// or the host's current one for a socket bound to the unspecified address.
+// A socket left on an address the host has moved from sends nothing.
+func (h *Host) send(c *Conn, to netip.AddrPort, data []byte) {
+	h.mu.Lock()
+	ip := h.ip
+	h.mu.Unlock()
+	from := c.local
+	if c.anyAddr {
+		from = netip.AddrPortFrom(ip, from.Port())
+	} else if from.Addr() != ip {
+		return
+	}
+	to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
+	dst := h.net.host(to.Addr())
 	if dst == nil {
 		return // nobody there: UDP loses it silently
 	}
-	h.net.pipe(h, dst).send(from, netip.AddrPortFrom(dst.ip, to.Port()), data)
+	h.net.pipe(h, dst).send(from, to, data)
 }
 
 // ResolveUDPAddr parses a literal "ip:port"; there is no DNS on the network.
@@ -239,7 +262,7 @@ func (h *Host) iface() *transport.Interface {
 		Name:  "eth0",
 		Flags: net.FlagUp | net.FlagRunning | net.FlagMulticast,
 	})
-	ifc.AddAddress(&net.IPNet{IP: h.ip.AsSlice(), Mask: net.CIDRMask(8, 32)})
+	ifc.AddAddress(&net.IPNet{IP: h.Addr().AsSlice(), Mask: net.CIDRMask(8, 32)})
 	return ifc
 }
 

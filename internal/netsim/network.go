@@ -20,10 +20,13 @@ type Network struct {
 	hosts  map[netip.Addr]*Host
 	links  map[linkKey]*pipe
 	nextIP netip.Addr
+	nextID uint64
 	closed bool
 }
 
-type linkKey struct{ from, to netip.Addr }
+// linkKey names a link by its hosts, not their addresses, so that a link
+// keeps its impairment when a host moves.
+type linkKey struct{ from, to *Host }
 
 // New creates an empty network whose random decisions derive from seed.
 func New(seed uint64) *Network {
@@ -39,11 +42,34 @@ func New(seed uint64) *Network {
 func (n *Network) AddHost() *Host {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.nextID++
+	h := newHost(n, n.nextID, n.freeIP())
+	n.hosts[h.ip] = h
+	return h
+}
+
+// freeIP is called with n.mu held.
+func (n *Network) freeIP() netip.Addr {
 	ip := n.nextIP
 	n.nextIP = ip.Next()
-	h := newHost(n, ip)
+	return ip
+}
+
+// Move gives a host a new address, as when a device switches networks:
+// datagrams to the old address find nobody, and sockets bound to it stay
+// open but cut off (what they send is lost), so the host must open new
+// ones. A socket bound to the unspecified address moves with the host. It
+// returns the new address.
+func (n *Network) Move(h *Host) netip.Addr {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ip := n.freeIP()
+	h.mu.Lock()
+	delete(n.hosts, h.ip)
+	h.ip = ip
+	h.mu.Unlock()
 	n.hosts[ip] = h
-	return h
+	return ip
 }
 
 // SetLink sets what the link from one host to another does from now on.
@@ -104,18 +130,17 @@ func (n *Network) isClosed() bool {
 }
 
 // pipe returns the link from one host to another, creating a perfect one
-// on first use. Its seed mixes the network's seed with both addresses, so
+// on first use. Its seed mixes the network's seed with both hosts' ids, so
 // each direction draws its own sequence whatever the other links do.
 func (n *Network) pipe(from, to *Host) *pipe {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	k := linkKey{from.ip, to.ip}
+	k := linkKey{from, to}
 	p := n.links[k]
 	if p == nil {
-		f, t := from.ip.As4(), to.ip.As4()
 		seed := n.seed
-		for _, b := range append(f[:], t[:]...) {
-			seed = seed*1099511628211 + uint64(b) // FNV-style mixing
+		for _, v := range []uint64{from.id, to.id} {
+			seed = (seed ^ v) * 1099511628211 // FNV-style mixing
 		}
 		p = &pipe{src: from, dst: to, link: newLink(Impairment{}, seed)}
 		n.links[k] = p

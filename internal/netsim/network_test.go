@@ -251,3 +251,70 @@ func TestReceiveBufferOverflows(t *testing.T) {
 		}
 	})
 }
+
+func TestMoveCutsOffOldSockets(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := New(1)
+		defer n.Close()
+		a, b := n.AddHost(), n.AddHost()
+		n.SetLink(a, b, Impairment{Delay: 10 * time.Millisecond})
+		ca := listen(t, a)
+		old := listen(t, b) // bound to b's address
+		anyConn, err := b.ListenUDP("udp4", &net.UDPAddr{Port: 7000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		oldAddr := b.Addr()
+		newAddr := n.Move(b)
+		if newAddr == oldAddr || b.Addr() != newAddr {
+			t.Fatalf("moved from %v to %v, Addr says %v", oldAddr, newAddr, b.Addr())
+		}
+		ifs, _ := b.Interfaces()
+		if addrs, _ := ifs[0].Addrs(); !addrs[0].(*net.IPNet).IP.Equal(newAddr.AsSlice()) {
+			t.Fatal("the interface does not show the new address")
+		}
+		fresh := listen(t, b)
+		if fresh.LocalAddr().(*net.UDPAddr).AddrPort().Addr() != newAddr {
+			t.Fatalf("new socket on %v", fresh.LocalAddr())
+		}
+
+		// To the old address: nobody. To the new one: the fresh socket and
+		// the one on the unspecified address.
+		for _, to := range []net.Addr{old.LocalAddr(), fresh.LocalAddr(), net.UDPAddrFromAddrPort(netip.AddrPortFrom(newAddr, 7000))} {
+			if _, err := ca.WriteTo([]byte("x"), to); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+		buf := make([]byte, 8)
+		for _, c := range []net.PacketConn{fresh, anyConn} {
+			_ = c.SetReadDeadline(time.Now())
+			if _, _, err := c.ReadFrom(buf); err != nil {
+				t.Fatalf("%v got nothing: %v", c.LocalAddr(), err)
+			}
+		}
+		_ = old.SetReadDeadline(time.Now())
+		if _, _, err := old.ReadFrom(buf); err == nil {
+			t.Fatal("a socket on the old address still receives")
+		}
+		// Nothing routes to the old address; the link to the host carried
+		// the other two.
+		if st := n.Stats(a, b); st.Sent != 2 || st.Delivered != 2 {
+			t.Fatalf("link after the move: %+v", st)
+		}
+
+		// What the old socket sends is lost; the new ones are heard from
+		// their new address.
+		_, _ = old.WriteTo([]byte("y"), ca.LocalAddr())
+		_, _ = anyConn.WriteTo([]byte("z"), ca.LocalAddr())
+		time.Sleep(time.Millisecond)
+		_ = ca.SetReadDeadline(time.Now())
+		k, from, err := ca.ReadFrom(buf)
+		if err != nil || string(buf[:k]) != "z" || from.(*net.UDPAddr).AddrPort() != netip.AddrPortFrom(newAddr, 7000) {
+			t.Fatalf("read %q from %v: %v", buf[:k], from, err)
+		}
+		if _, _, err := ca.ReadFrom(buf); err == nil {
+			t.Fatal("the old socket's datagram arrived")
+		}
+	})
+}
