@@ -23,16 +23,17 @@ func waitFor[T any](t *testing.T, ch <-chan T, limit time.Duration, what string)
 	}
 }
 
-// TestConnectUnderHeavyLoss: at 25% loss and 80 ms delay each way, on 30
+// TestConnectUnderHeavyLoss: at 25% loss and 80 ms delay each way, on 100
 // seeds, ICE and DTLS connect and the DataChannel opens on both sides.
 // Every handshake retransmits on a doubling timer (DTLS and SCTP from 1 s;
 // pion/sctp's RTO.Max is 60 s), so a run of losses has a tail no
 // implementation avoids: all seeds must get there within 5 minutes and at
-// least 90% within 30 s. Each connection then stays up for a minute on
+// least 85% within 30 s (about 95% do; the margin keeps the test from
+// failing on scheduling noise, which reorders what the seeded links lose). Each connection then stays up for a minute on
 // that path (consent checks may flap it to disconnected and back, never to
 // failed).
 func TestConnectUnderHeavyLoss(t *testing.T) {
-	const seeds, target, limit = 30, 30 * time.Second, 5 * time.Minute
+	const seeds, target, limit = 100, 30 * time.Second, 5 * time.Minute
 	var connected, opened []time.Duration
 	flaps := 0
 	for seed := uint64(1); seed <= seeds; seed++ {
@@ -52,8 +53,10 @@ func TestConnectUnderHeavyLoss(t *testing.T) {
 				localOpen := time.Since(start)
 				waitFor(t, remoteOpen, limit-time.Since(start), "remote DataChannel")
 				remoteOpened := time.Since(start)
-				t.Logf("connected after %v (offerer) / %v (answerer), DataChannel open after %v (offerer) / %v (answerer)",
-					offConn.Round(time.Millisecond), ansConn.Round(time.Millisecond), localOpen.Round(time.Millisecond), remoteOpened.Round(time.Millisecond))
+				if remoteOpened > target {
+					t.Logf("slow: connected after %v (offerer) / %v (answerer), DataChannel open after %v (offerer) / %v (answerer)",
+						offConn.Round(time.Millisecond), ansConn.Round(time.Millisecond), localOpen.Round(time.Millisecond), remoteOpened.Round(time.Millisecond))
+				}
 				connected = append(connected, max(offConn, ansConn))
 				opened = append(opened, remoteOpened)
 
@@ -89,10 +92,10 @@ func TestConnectUnderHeavyLoss(t *testing.T) {
 	t.Logf("%d seeds at 25%% loss, 80 ms: connected (both sides) median %v, max %v, %d within %v; DataChannel open (both sides) median %v, max %v, %d within %v; %d flaps to disconnected in the following minute over all seeds",
 		seeds, connected[seeds/2].Round(time.Millisecond), connected[seeds-1].Round(time.Millisecond), within(connected), target,
 		opened[seeds/2].Round(time.Millisecond), opened[seeds-1].Round(time.Millisecond), within(opened), target, flaps)
-	if n := within(connected); n < seeds*9/10 {
+	if n := within(connected); n < seeds*85/100 {
 		t.Fatalf("only %d of %d seeds connected within %v", n, seeds, target)
 	}
-	if n := within(opened); n < seeds*9/10 {
+	if n := within(opened); n < seeds*85/100 {
 		t.Fatalf("only %d of %d seeds opened the DataChannel within %v", n, seeds, target)
 	}
 }
