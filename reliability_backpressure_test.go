@@ -76,8 +76,8 @@ func testStalledReader(t *testing.T, blockHandler bool) {
 
 	c := newEchoClient(t, p.offerer, "bulk", nil)
 	signalNonTrickle(t, p.offerer, p.answerer)
-	waitFor(t, c.opened, 10*time.Second, "open")
-	waitFor(t, announced, 10*time.Second, "remote channel")
+	recvWithin(t, c.opened, 10*time.Second, "open")
+	recvWithin(t, announced, 10*time.Second, "remote channel")
 	base := heapInUse()
 
 	// Phase 1: send until Send refuses. It never blocks, so the sender
@@ -166,7 +166,7 @@ func testStalledReader(t *testing.T, blockHandler bool) {
 		case err == nil:
 			sent++
 		case errors.Is(err, ErrSendBufferFull):
-			waitFor(t, low, 5*time.Minute, "buffered amount low")
+			recvWithin(t, low, 5*time.Minute, "buffered amount low")
 		default:
 			t.Fatal(err)
 		}
@@ -221,8 +221,8 @@ func TestUnreadTrackStaysBounded(t *testing.T) {
 		})
 		c := newEchoClient(t, p.offerer, "ctl", nil)
 		signalNonTrickle(t, p.offerer, p.answerer)
-		waitFor(t, c.opened, 10*time.Second, "open")
-		remote := waitFor(t, tracks, 10*time.Second, "OnTrack")
+		recvWithin(t, c.opened, 10*time.Second, "open")
+		remote := recvWithin(t, tracks, 10*time.Second, "OnTrack")
 		for video.sender.Load() == nil {
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -296,7 +296,7 @@ func TestUnreadTrackStaysBounded(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 		p.answerer.emitter.Emit(func() { close(msgs) }) // after every delivery
-		if err := waitFor(t, checked, 10*time.Second, "message check"); err != nil {
+		if err := recvWithin(t, checked, 10*time.Second, "message check"); err != nil {
 			t.Fatal(err)
 		}
 

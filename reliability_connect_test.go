@@ -11,8 +11,8 @@ import (
 	"github.com/chanrtc/chanrtc/internal/netsim"
 )
 
-// waitFor waits for ch or fails the test after limit.
-func waitFor[T any](t *testing.T, ch <-chan T, limit time.Duration, what string) T {
+// recvWithin waits for ch or fails the test after limit.
+func recvWithin[T any](t *testing.T, ch <-chan T, limit time.Duration, what string) T {
 	t.Helper()
 	select {
 	case v := <-ch:
@@ -49,9 +49,9 @@ func TestConnectUnderHeavyLoss(t *testing.T) {
 				signalNonTrickle(t, p.offerer, p.answerer)
 				offConn := offStates.waitConnected(t, start, limit)
 				ansConn := ansStates.waitConnected(t, start, limit)
-				waitFor(t, c.opened, limit-time.Since(start), "DataChannel open")
+				recvWithin(t, c.opened, limit-time.Since(start), "DataChannel open")
 				localOpen := time.Since(start)
-				waitFor(t, remoteOpen, limit-time.Since(start), "remote DataChannel")
+				recvWithin(t, remoteOpen, limit-time.Since(start), "remote DataChannel")
 				remoteOpened := time.Since(start)
 				if remoteOpened > target {
 					t.Logf("slow: connected after %v (offerer) / %v (answerer), DataChannel open after %v (offerer) / %v (answerer)",
@@ -128,7 +128,7 @@ func TestVanishedPeerOnSimNetwork(t *testing.T) {
 				start := time.Now()
 				signalNonTrickle(t, p.offerer, p.answerer)
 				states.waitConnected(t, start, 10*time.Second)
-				waitFor(t, c.opened, 10*time.Second, "open")
+				recvWithin(t, c.opened, 10*time.Second, "open")
 
 				time.Sleep(10 * time.Second) // a while of healthy traffic first
 				if s := p.offerer.ConnectionState(); s != PeerConnectionStateConnected {

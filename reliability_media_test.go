@@ -56,7 +56,7 @@ func TestMediaOverLossyPath(t *testing.T) {
 		signalNonTrickle(t, p.offerer, p.answerer)
 		var rv, ra *RemoteTrack
 		for range 2 {
-			tr := waitFor(t, tracks, 30*time.Second, "OnTrack")
+			tr := recvWithin(t, tracks, 30*time.Second, "OnTrack")
 			if tr.Kind() == MediaKindVideo {
 				rv = tr
 			} else {
@@ -148,12 +148,12 @@ func TestMediaOverLossyPath(t *testing.T) {
 			}, 960, audioFrames)
 		// The readers stop at the last frame, or when the connection closes
 		// if that frame was lost.
-		waitFor(t, sent, (seconds+10)*time.Second, "sender")
+		recvWithin(t, sent, (seconds+10)*time.Second, "sender")
 		time.Sleep(3 * time.Second)
 		vs, as, ss := rv.Stats(), ra.Stats(), video.Stats()
 		_ = p.answerer.Close()
-		v := waitFor(t, vOut, time.Second, "video reader")
-		a := waitFor(t, aOut, time.Second, "audio reader")
+		v := recvWithin(t, vOut, time.Second, "video reader")
+		a := recvWithin(t, aOut, time.Second, "audio reader")
 		for _, r := range []tally{v, a} {
 			if r.err != nil {
 				t.Fatal(r.err)

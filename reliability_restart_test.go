@@ -50,7 +50,7 @@ func TestICERestartAfterAddressChange(t *testing.T) {
 		start := time.Now()
 		signalNonTrickle(t, p.offerer, p.answerer)
 		offStates.waitConnected(t, start, 10*time.Second)
-		waitFor(t, c.opened, 10*time.Second, "open")
+		recvWithin(t, c.opened, 10*time.Second, "open")
 
 		// 50 messages a second, all along.
 		stop := make(chan struct{})
