@@ -119,7 +119,7 @@ func fuzzOfferLocal() Local {
 // fuzzAnswerSeeds are answers to our offer — from a peer like us, from one
 // that accepts only part, from one that rejects everything — and the
 // browser answer in testdata.
-func fuzzAnswerSeeds(f *testing.F, l Local) []string {
+func fuzzAnswerSeeds(f testing.TB, l Local) []string {
 	offerText, err := BuildOffer(l)
 	if err != nil {
 		f.Fatal(err)
