@@ -480,7 +480,7 @@ func TestSecurityReplayedAndTamperedSRTPDropped(t *testing.T) {
 		if err := local.WriteFrame(Frame{Data: frame(i), Duration: 20 * time.Millisecond}); err != nil {
 			t.Fatalf("frame %d: %v", i, err)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // real time, as a microphone would
 	}
 	interfered := map[int]bool{30: true, 50: true, 70: true, 35: true, 55: true, 75: true}
 	last := -1
