@@ -268,6 +268,8 @@ type ReceiveStats struct {
 	PacketsLost      uint64 // never arrived in time, despite NACKs
 	PacketsRecovered uint64 // arrived after a NACK
 	KeyframeRequests uint64 // PLIs sent
+	PacketsReplayed  uint64 // SRTP packets dropped as replays of ones already received
+	PacketsRejected  uint64 // SRTP packets dropped because authentication failed (altered or forged)
 }
 
 // Stats returns the receiver's counters (zero before it starts).
@@ -278,5 +280,6 @@ func (t *RemoteTrack) Stats() ReceiveStats {
 	}
 	return ReceiveStats{FramesReceived: r.FramesReceived.Load(), FramesDropped: r.FramesDropped.Load(),
 		FramesBroken: r.FramesBroken.Load(), PacketsLost: r.PacketsLost.Load(),
-		PacketsRecovered: r.PacketsRecovered.Load(), KeyframeRequests: r.KeyframeAsked.Load()}
+		PacketsRecovered: r.PacketsRecovered.Load(), KeyframeRequests: r.KeyframeAsked.Load(),
+		PacketsReplayed: r.Replayed.Load(), PacketsRejected: r.Unauthentic.Load()}
 }

@@ -2,7 +2,9 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +42,7 @@ type Media struct {
 type MediaStats struct {
 	QueueFull   atomic.Uint64 // the router's own queue was full
 	Rejected    atomic.Uint64 // failed SRTP/SRTCP authentication or replay check
+	Replayed    atomic.Uint64 // of Rejected, those that failed the replay check
 	Unroutable  atomic.Uint64 // no receiver for the stream
 	Malformed   atomic.Uint64
 	PacketsIn   atomic.Uint64
@@ -198,7 +201,7 @@ func (m *Media) packet(p []byte, now time.Time) {
 	}
 	plain, err := m.dec.DecryptRTP(p, p, &m.header)
 	if err != nil {
-		m.Stats.Rejected.Add(1)
+		m.reject(err, m.bySSRC[m.header.SSRC].r)
 		return
 	}
 	rt, ok := m.route(&m.header)
@@ -255,7 +258,7 @@ func (m *Media) route(h *rtp.Header) (route, bool) {
 func (m *Media) rtcp(p []byte, now time.Time) {
 	plain, err := m.dec.DecryptRTCP(p, p, nil)
 	if err != nil {
-		m.Stats.Rejected.Add(1)
+		m.reject(err, nil)
 		return
 	}
 	pkts, err := rtcp.Unmarshal(plain)
@@ -289,6 +292,31 @@ func (m *Media) rtcp(p []byte, now time.Time) {
 			}
 		}
 	}
+}
+
+// reject counts a packet SRTP refused, on the router and, when its SSRC is
+// known, on its stream's receiver: a replay (a copy of a packet already
+// accepted) apart from a failed authentication (forged or altered).
+func (m *Media) reject(err error, r *Receiver) {
+	m.Stats.Rejected.Add(1)
+	switch {
+	case errors.Is(err, srtp.ErrFailedToVerifyAuthTag):
+		if r != nil {
+			r.Unauthentic.Add(1)
+		}
+	case isReplay(err):
+		m.Stats.Replayed.Add(1)
+		if r != nil {
+			r.Replayed.Add(1)
+		}
+	}
+}
+
+// isReplay reports whether SRTP refused a packet as a duplicate. pion/srtp
+// v3 keeps that error's type and sentinel unexported; its text is what is
+// left to recognise it by.
+func isReplay(err error) bool {
+	return strings.Contains(err.Error(), "duplicated packet")
 }
 
 func (m *Media) reports(rs []rtcp.ReceptionReport, now time.Time) {

@@ -101,6 +101,8 @@ type Receiver struct {
 	FramesBroken     atomic.Uint64
 	KeyframeAsked    atomic.Uint64
 	FramesReceived   atomic.Uint64
+	Replayed         atomic.Uint64 // SRTP packets refused as replays (counted by Media)
+	Unauthentic      atomic.Uint64 // SRTP packets that failed authentication (counted by Media)
 }
 
 type feedback struct {
