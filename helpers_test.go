@@ -1,6 +1,7 @@
 package chanrtc
 
 import (
+	"runtime"
 	"testing"
 	"time"
 
@@ -75,4 +76,13 @@ func recv[T any](t *testing.T, ch <-chan T, what string) T {
 		t.Fatalf("timed out waiting for %s", what)
 		panic("unreachable")
 	}
+}
+
+// heapAfterGC is the live heap after full collections.
+func heapAfterGC() uint64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

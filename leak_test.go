@@ -9,15 +9,6 @@ import (
 	"time"
 )
 
-// heapAfterGC is the live heap once garbage is collected.
-func heapAfterGC() uint64 {
-	var m runtime.MemStats
-	runtime.GC()
-	runtime.GC()
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
-
 // TestOpenCloseCycles opens and closes PeerConnections 1,000 times — each
 // one with a DataChannel and an offer applied, so its SCTP actor and ICE
 // agent (gathering on loopback) run — and checks that neither goroutines

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"runtime"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -12,14 +11,6 @@ import (
 	"github.com/chanrtc/chanrtc/codec/h264"
 	"github.com/chanrtc/chanrtc/internal/netsim"
 )
-
-// heapInUse returns the live heap after a collection.
-func heapInUse() uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
-}
 
 const mib = 1 << 20
 
@@ -78,7 +69,7 @@ func testStalledReader(t *testing.T, blockHandler bool) {
 	signalNonTrickle(t, p.offerer, p.answerer)
 	recvWithin(t, c.opened, 10*time.Second, "open")
 	recvWithin(t, announced, 10*time.Second, "remote channel")
-	base := heapInUse()
+	base := heapAfterGC()
 
 	// Phase 1: send until Send refuses. It never blocks, so the sender
 	// retries every 50 ms, as an application pacing itself would.
@@ -116,7 +107,7 @@ func testStalledReader(t *testing.T, blockHandler bool) {
 	if stalledAt.IsZero() {
 		t.Fatal("the sender was never held back")
 	}
-	heldAt, heldHeap, heldBuffered := sent, heapInUse(), c.dc.BufferedAmount()
+	heldAt, heldHeap, heldBuffered := sent, heapAfterGC(), c.dc.BufferedAmount()
 
 	// Keep trying for another 30 s: nothing more may get through, and
 	// memory must not grow.
@@ -124,7 +115,7 @@ func testStalledReader(t *testing.T, blockHandler bool) {
 		trySend()
 		time.Sleep(50 * time.Millisecond)
 	}
-	laterHeap := heapInUse()
+	laterHeap := heapAfterGC()
 	t.Logf("held back after %d messages (%.1f MiB) in %v; BufferedAmount %.1f MiB; receiver holds %d messages (%.1f MiB) for the application",
 		heldAt, float64(heldAt)*size/mib, stalledAt.Sub(start).Round(time.Millisecond), float64(heldBuffered)/mib,
 		remote.queuedMsgs.Load(), float64(remote.queuedBytes.Load())/mib)
@@ -254,7 +245,7 @@ func TestUnreadTrackStaysBounded(t *testing.T) {
 		frame, sentMsgs, videoBytes := 0, uint32(0), 0
 		for s := range seconds {
 			if s == 10 || s == seconds-1 {
-				heaps = append(heaps, heapInUse())
+				heaps = append(heaps, heapAfterGC())
 			}
 			for i := range 30 {
 				au := pFrame

@@ -526,14 +526,6 @@ func TestSecurityReplayedAndTamperedSRTPDropped(t *testing.T) {
 	}
 }
 
-// heapInUse is the live heap after a full collection.
-func heapInUse() uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse
-}
-
 // TestSecurityOversizedMessageRefused: the answerer advertises a 64 KiB
 // max-message-size and a 256 KiB SCTP receive buffer; the offerer is told
 // (by munging the answer) that the remote accepts 64 MiB, so it sends what
@@ -648,7 +640,7 @@ func TestSecurityOversizedMessageRefused(t *testing.T) {
 	// the receiving association keeps from the wire (readLoop, handleInbound).
 	defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
 	runtime.MemProfileRate = 1
-	before := heapInUse()
+	before := heapAfterGC()
 	const huge = 12 << 20 // within our own send buffer bound (MaxBufferedAmount)
 	if err := chans["huge"].dc.Send(make([]byte, huge)); err != nil {
 		t.Fatal(err)
@@ -656,7 +648,7 @@ func TestSecurityOversizedMessageRefused(t *testing.T) {
 	var peak, peakRecv, peakSend uint64
 	for range 15 {
 		time.Sleep(100 * time.Millisecond)
-		peak = max(peak, heapInUse())
+		peak = max(peak, heapAfterGC())
 		recvLive := liveBytesAllocatedIn("sctp.(*Association).readLoop", "sctp.(*Association).handleInbound")
 		sendLive := liveBytesAllocatedIn("sctp.(*Stream).WriteSCTP")
 		peakRecv, peakSend = max(peakRecv, recvLive), max(peakSend, sendLive)
@@ -855,7 +847,7 @@ func TestSecurityFloodFromUnknownAddresses(t *testing.T) {
 	p := newSecPair(t)
 	p.echo(t, "echo before the flood")
 	targets := append(hostCandidates(t, p.offerer), hostCandidates(t, p.answerer)...)
-	goBefore, heapBefore := runtime.NumGoroutine(), heapInUse()
+	goBefore, heapBefore := runtime.NumGoroutine(), heapAfterGC()
 
 	const sockets, perSocket = 64, 400
 	conns := make([]*net.UDPConn, sockets)
@@ -902,7 +894,7 @@ func TestSecurityFloodFromUnknownAddresses(t *testing.T) {
 	var heapAfter uint64
 	for range 50 {
 		time.Sleep(100 * time.Millisecond)
-		goAfter, heapAfter = runtime.NumGoroutine(), heapInUse()
+		goAfter, heapAfter = runtime.NumGoroutine(), heapAfterGC()
 		if goAfter <= goBefore && heapAfter < heapBefore+1<<20 {
 			break
 		}
