@@ -121,11 +121,13 @@ func (pc *PeerConnection) failed(err error) {
 func (pc *PeerConnection) Err() error { return pc.sup.Err() }
 
 // Close shuts the PeerConnection down: every actor stops, every socket
-// closes, and no goroutine is left once it returns — except the event
-// goroutine while a callback that was already running when Close was
-// called finishes (Close cannot wait for it: it may be Close's caller, and
-// the emitter cannot tell). No callback starts after Close returns.
-// It is idempotent and safe from inside any callback.
+// closes, and no goroutine is left once it returns. Called from another
+// goroutine, it waits for a callback that is running to return (after the
+// actors stopped, so a callback blocked in ReadFrame or ReadRTP is released)
+// and no callback runs after it. Called from inside a callback it returns
+// at once and the event goroutine exits when that callback returns. It is
+// idempotent. A callback must not wait for a Close made on another
+// goroutine: that Close waits for the callback.
 func (pc *PeerConnection) Close() error {
 	pc.closeOnce.Do(func() {
 		pc.closed.Store(true)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -202,5 +203,45 @@ func TestEmitterBoundAndStopFromCallback(t *testing.T) {
 	<-e.Done()
 	if e.Emit(func() {}) {
 		t.Fatal("emit after stop taken")
+	}
+}
+
+// TestEmitterStopWaitsForRunningCallback: Stop from another goroutine
+// returns only once the running callback has returned, and nothing queued
+// behind it runs.
+func TestEmitterStopWaitsForRunningCallback(t *testing.T) {
+	e := NewEmitter(10, nil)
+	started, release := make(chan struct{}), make(chan struct{})
+	var finished, later atomic.Bool
+	e.Emit(func() { close(started); <-release; finished.Store(true) })
+	e.Emit(func() { later.Store(true) })
+	<-started
+	stopped := make(chan struct{})
+	go func() { e.Stop(); close(stopped) }()
+	select {
+	case <-stopped:
+		t.Fatal("Stop returned while a callback was running")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Stop did not return after the callback did")
+	}
+	if !finished.Load() || later.Load() {
+		t.Fatalf("running callback finished: %v; queued one ran: %v", finished.Load(), later.Load())
+	}
+}
+
+func TestGoid(t *testing.T) {
+	here := goid()
+	other := make(chan uint64)
+	go func() { other <- goid() }()
+	if there := <-other; here == 0 || there == 0 || here == there {
+		t.Fatalf("goroutine ids %d and %d", here, there)
+	}
+	if goid() != here {
+		t.Fatal("goid is not stable")
 	}
 }

@@ -26,7 +26,7 @@ type Emitter struct {
 	wake    Wake
 	quit    chan struct{}
 	done    chan struct{}
-	running atomic.Bool
+	gid     atomic.Uint64 // the emitter goroutine's id, to recognise Stop from a callback
 	dropped atomic.Uint64
 	stop    sync.Once
 }
@@ -99,12 +99,15 @@ func (e *Emitter) EmitWait(done <-chan struct{}, f func()) bool {
 // Dropped counts events refused because the queue was full.
 func (e *Emitter) Dropped() uint64 { return e.dropped.Load() }
 
-// Stop ends the emitter: events still queued are discarded. When called from
-// inside a callback (or while one runs) it returns at once and the emitter
-// exits as soon as that callback returns; otherwise it waits for the exit.
+// Stop ends the emitter: events still queued are discarded and no callback
+// starts after it returns. Called from inside a callback it returns at once
+// (the emitter exits as soon as that callback returns). Called from any
+// other goroutine it waits for a callback that is running to return, then
+// for the emitter's exit — so once Stop returns no callback is running,
+// and a callback must not itself wait for a Stop made elsewhere.
 func (e *Emitter) Stop() {
 	e.stop.Do(func() { close(e.quit) })
-	if e.running.Load() {
+	if goid() == e.gid.Load() {
 		return
 	}
 	<-e.done
@@ -115,6 +118,7 @@ func (e *Emitter) Done() <-chan struct{} { return e.done }
 
 func (e *Emitter) run() {
 	defer close(e.done)
+	e.gid.Store(goid())
 	for {
 		f := e.next()
 		if f == nil {
@@ -125,17 +129,12 @@ func (e *Emitter) run() {
 				return
 			}
 		}
-		// Mark running before checking quit, so that a Stop that sees
-		// running false knows no further callback will start.
-		e.running.Store(true)
 		select {
 		case <-e.quit:
-			e.running.Store(false)
 			return
 		default:
 		}
 		e.call(f)
-		e.running.Store(false)
 	}
 }
 
