@@ -28,6 +28,9 @@ var (
 	// ErrMessageTooLarge: a message larger than the remote accepts
 	// (a=max-message-size); nothing was sent.
 	ErrMessageTooLarge = transport.ErrMessageTooLarge
+	// ErrRemoteMessageTooLarge: the remote sent a message larger than our
+	// max-message-size; that channel reports it through OnError and closes.
+	ErrRemoteMessageTooLarge = transport.ErrRemoteMessageTooLarge
 	// ErrSendBufferFull: the channel already has 16 MiB queued; nothing
 	// was sent. Pace sends with BufferedAmountLowThreshold.
 	ErrSendBufferFull = transport.ErrSendBufferFull

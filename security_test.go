@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/chanrtc/chanrtc/internal/jsep"
-	"github.com/chanrtc/chanrtc/transport"
 	"github.com/pion/stun/v4"
 )
 
@@ -624,7 +623,7 @@ func TestSecurityOversizedMessageRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := expect("big", "error")
-	if !errors.Is(e.err, transport.ErrRemoteMessageTooLarge) {
+	if !errors.Is(e.err, ErrRemoteMessageTooLarge) {
 		t.Fatalf("big channel error %v, want ErrRemoteMessageTooLarge", e.err)
 	}
 	expect("big", "close")
