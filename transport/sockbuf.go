@@ -3,6 +3,8 @@ package transport
 import (
 	"net"
 	"net/netip"
+	"sync"
+	"time"
 
 	"github.com/pion/transport/v5"
 	"github.com/pion/transport/v5/stdnet"
@@ -22,11 +24,37 @@ type bufferedNet struct {
 }
 
 func newBufferedNet(drop func([]byte) bool) (transport.Net, error) {
-	n, err := stdnet.NewNet()
+	n, err := hostNet()
 	if err != nil {
 		return nil, err
 	}
 	return bufferedNet{Net: n, drop: drop}, nil
+}
+
+// hostInterfaces is one snapshot of the host's interfaces, shared by the
+// ICE agents created within interfacesMaxAge of each other. Each snapshot
+// costs a netlink dump and keeps ~7 KB; a thousand PeerConnections created
+// together need one. A snapshot is never modified once made (a refresh
+// makes a new one), so agents holding an older one are not disturbed.
+var hostInterfaces struct {
+	mu sync.Mutex // guards the cache only
+	n  *stdnet.Net
+	at time.Time
+}
+
+const interfacesMaxAge = time.Second
+
+func hostNet() (*stdnet.Net, error) {
+	hostInterfaces.mu.Lock()
+	defer hostInterfaces.mu.Unlock()
+	if hostInterfaces.n == nil || time.Since(hostInterfaces.at) > interfacesMaxAge {
+		n, err := stdnet.NewNet()
+		if err != nil {
+			return nil, err
+		}
+		hostInterfaces.n, hostInterfaces.at = n, time.Now()
+	}
+	return hostInterfaces.n, nil
 }
 
 // ListenUDP opens a host candidate's socket and enlarges its buffers.
