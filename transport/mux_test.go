@@ -28,7 +28,13 @@ func newFakeConn() *fakeConn {
 func (f *fakeConn) Read(b []byte) (int, error) {
 	select {
 	case p := <-f.in:
-		return copy(b, p), nil
+		// As pion's ice.Conn: a short buffer gets what fits, the rest of
+		// the datagram is gone, and the read says so.
+		n := copy(b, p)
+		if n < len(p) {
+			return n, io.ErrShortBuffer
+		}
+		return n, nil
 	case <-f.closed:
 		return 0, io.EOF
 	}
@@ -85,6 +91,35 @@ func TestMuxRoutesDTLSAndDropsTheRest(t *testing.T) {
 	}
 	if _, _, err := m.DTLS().ReadFrom(buf); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("read after stop: %v", err)
+	}
+}
+
+// A datagram longer than any WebRTC path carries is dropped and counted;
+// the mux carries on with the next one.
+func TestMuxDropsOversizedDatagrams(t *testing.T) {
+	conn := newFakeConn()
+	m := NewMux(conn)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- m.Run(ctx) }()
+
+	big := make([]byte, 9000)
+	big[0] = 22
+	conn.in <- big
+	full := make([]byte, packetSize)
+	full[0] = 23
+	conn.in <- full
+	buf := make([]byte, 2*packetSize)
+	n, _, err := m.DTLS().ReadFrom(buf)
+	if err != nil || n != packetSize || buf[0] != 23 {
+		t.Fatalf("DTLS endpoint read %d bytes starting %d: %v", n, buf[0], err)
+	}
+	if got := m.Dropped(); got != 1 {
+		t.Fatalf("dropped %d, want 1", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
 	}
 }
 
