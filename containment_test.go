@@ -191,7 +191,7 @@ func TestPanicInEachActorFailsOnlyItsConnection(t *testing.T) {
 		{point: "peer", trigger: func(p *livePair) { p.offerer.GetTransceivers() }},
 		{point: "ice", early: true},
 		{point: "mux"},
-		{point: "dtls"}, // idle after its handshake: woken by the hook
+		{point: "dtls", early: true}, // it lives for the handshake only
 		{point: "sctp", trigger: func(p *livePair) { _, _ = p.offerer.CreateDataChannel("late", nil) }},
 		{point: "sctp reader"},
 		{point: "media"},

@@ -54,8 +54,8 @@ func (a *peerActor) onICE(ctx context.Context, ev transport.ICEEvent) error {
 	return nil
 }
 
-// startDTLS runs the handshake on its own actor, which then owns the DTLS
-// connection until stopped.
+// startDTLS runs the handshake on its own actor, which ends with it: the
+// mux adopts the connection and closes it when it stops.
 func (a *peerActor) startDTLS() {
 	pc := a.pc
 	cfg := transport.DTLSConfig{
@@ -64,24 +64,25 @@ func (a *peerActor) startDTLS() {
 		Client:             a.dtlsClient,
 		Logger:             pc.cfg.Logger,
 	}
-	ep := a.mux.DTLS()
+	mux := a.mux
 	_ = pc.sup.Go("dtls", func(ctx context.Context) error {
-		conn, err := transport.DTLSHandshake(ctx, ep, cfg)
+		actors.Checkpoint(ctx, "dtls")
+		conn, err := transport.DTLSHandshake(ctx, mux.DTLS(), cfg)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
 		}
-		defer conn.Close()
+		if !mux.Adopt(conn) {
+			_ = conn.Close()
+			return nil
+		}
 		select {
 		case pc.inbox <- dtlsReady{conn: conn}:
 		case <-pc.done:
-			return nil
 		case <-ctx.Done():
-			return nil
 		}
-		actors.Idle(ctx, "dtls")
 		return nil
 	})
 }

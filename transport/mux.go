@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 
 	"github.com/chanrtc/chanrtc/actors"
@@ -67,6 +68,12 @@ type Mux struct {
 	media atomic.Pointer[Media]
 
 	dropped atomic.Uint64
+
+	// The DTLS session over the DTLS endpoint, adopted once its handshake
+	// is done, so that no goroutine has to stay behind just to close it.
+	sessMu   sync.Mutex // guards the hand-over of session and stopping only
+	session  io.Closer
+	stopping bool
 }
 
 // endpointDepth bounds each endpoint's queue, in packets. The DTLS
@@ -90,13 +97,38 @@ func (m *Mux) DTLS() *Endpoint { return m.dtls }
 // they are dropped (and counted): there is nothing to decrypt them with.
 func (m *Mux) SetMedia(md *Media) { m.media.Store(md) }
 
+// Adopt hands the mux the DTLS session over its DTLS endpoint: when the mux
+// stops it closes the session first (its close_notify still goes out) and
+// then the ICE connection. It reports false if the mux is already
+// stopping; the caller then closes the session itself.
+func (m *Mux) Adopt(session io.Closer) bool {
+	m.sessMu.Lock()
+	defer m.sessMu.Unlock()
+	if m.stopping {
+		return false
+	}
+	m.session = session
+	return true
+}
+
+func (m *Mux) stop() {
+	m.sessMu.Lock()
+	m.stopping = true
+	session := m.session
+	m.sessMu.Unlock()
+	if session != nil {
+		_ = session.Close()
+	}
+	_ = m.conn.Close()
+}
+
 // Dropped counts datagrams no endpoint wanted.
 func (m *Mux) Dropped() uint64 { return m.dropped.Load() }
 
 // Run reads until ctx ends or the connection fails. Ending ctx closes the
-// connection, which is what unblocks the read.
+// adopted DTLS session and the connection, which is what unblocks the read.
 func (m *Mux) Run(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, func() { _ = m.conn.Close() })
+	stop := context.AfterFunc(ctx, m.stop)
 	defer stop()
 	defer m.dtls.Close()
 	// Each datagram is read straight into the pooled buffer that carries it
