@@ -15,16 +15,19 @@ import (
 // sent a message larger than the max-message-size we advertised.
 var ErrRemoteMessageTooLarge = errors.New("chanrtc: remote sent a message larger than our max-message-size")
 
-// readBufferSize is a reader's reusable buffer. Smaller messages are copied
-// out of it; a larger one is read straight into a buffer of its own size,
-// so an idle channel costs little and a large message costs one copy less.
-const readBufferSize = 16 << 10
+// readBufferSize is a reader's reusable buffer, the one a blocked reader
+// holds while its channel is idle. A message that fits is copied out of it;
+// a longer one is read straight into a buffer of its own size, handed to
+// the application as is. Either way a message costs one allocation of its
+// size, and an idle channel costs only this buffer, whatever it received
+// before.
+const readBufferSize = 2048
 
 // readLoop is a stream's reader goroutine. c is nil for a stream the remote
 // opened, until DCEP (or a negotiated channel) names its channel.
 func (s *SCTP) readLoop(ctx context.Context, st *sctp.Stream, c *Channel) {
 	defer actors.Contain(ctx, "sctp reader")
-	buf := make([]byte, 2048)
+	buf := make([]byte, readBufferSize)
 	var endErr error
 	defer func() { s.post(ctx, streamEnded{st: st, ch: c, err: endErr}) }()
 	for {
@@ -38,10 +41,6 @@ func (s *SCTP) readLoop(ctx context.Context, st *sctp.Stream, c *Channel) {
 				endErr = fmt.Errorf("%w: %d bytes", ErrRemoteMessageTooLarge, n)
 				_ = st.Close()
 				return
-			}
-			if n <= readBufferSize {
-				buf = make([]byte, readBufferSize)
-				continue
 			}
 			msg = make([]byte, n)
 			if n, ppi, err = st.ReadSCTP(msg); err != nil {

@@ -116,11 +116,16 @@ func (unclaimedData) sctpMsg()  {}
 func (ackReceived) sctpMsg()    {}
 func (streamEnded) sctpMsg()    {}
 
+// sctpInboxDepth bounds the actor's inbox. Every sender blocks until the
+// actor takes its message (nothing is dropped), so depth only smooths
+// bursts; it is paid by every idle connection.
+const sctpInboxDepth = 8
+
 // NewSCTP creates the actor; Run starts it.
 func NewSCTP(cfg SCTPConfig) *SCTP {
 	return &SCTP{
 		cfg:     cfg,
-		inbox:   make(chan sctpMsg, 64),
+		inbox:   make(chan sctpMsg, sctpInboxDepth),
 		done:    make(chan struct{}),
 		streams: make(map[uint16]*streamEntry),
 	}
