@@ -53,7 +53,7 @@ type handlers struct {
 	onConnectionState    atomic.Pointer[func(PeerConnectionState)]
 	onDataChannel        atomic.Pointer[func(*DataChannel)]
 	onNegotiationNeeded  atomic.Pointer[func()]
-	onTrack              atomic.Pointer[func(*RemoteTrack, *RTPReceiver)]
+	mediaHandlers        // media_on.go: OnTrack's; empty when built with chanrtc_nomedia
 }
 
 // emitterQueue bounds the event queue (see actors.Emitter).

@@ -5,8 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
-	"slices"
-	"sync/atomic"
 
 	"github.com/chanrtc/chanrtc/internal/jsep"
 	"github.com/chanrtc/chanrtc/transport"
@@ -61,17 +59,11 @@ type peerActor struct {
 	wantData     bool // a DataChannel exists: offers carry an application section
 
 	// Media.
-	transceivers []*transceiver
-	mlineOrder   []string // mids in m-line order, fixed once offered
-	midCounter   int
-	dataMID      string
-	cname        string
-	iceConn      *transport.ICEConn
-	dtls         *dtls.Conn
-	media        *transport.Media
-	mediaKeyed   bool // media.Start has run
-	keys         transport.SRTPKeys
-	rtt          atomic.Int64 // from senders' reception reports, for receivers
+	mediaState // media_on.go; empty when built with chanrtc_nomedia
+	dataMID    string
+	cname      string
+	iceConn    *transport.ICEConn
+	dtls       *dtls.Conn
 }
 
 type localDesc struct {
@@ -543,8 +535,7 @@ func (a *peerActor) startTransports(ctx context.Context) error {
 		return a.maybeStartSCTP(ctx)
 	}
 	r := a.remote.parsed
-	media := slices.ContainsFunc(a.transceivers, func(x *transceiver) bool { return x.neg != nil })
-	if r.ICEUfrag == "" || r.Data == nil && !media {
+	if r.ICEUfrag == "" || r.Data == nil && !a.hasNegotiatedMedia() {
 		// No section was accepted: there is no transport to bring up
 		// (RFC 8829 §5.3.1). Media sections will widen this.
 		return nil

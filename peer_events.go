@@ -2,7 +2,6 @@ package chanrtc
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/chanrtc/chanrtc/actors"
@@ -42,7 +41,7 @@ func (a *peerActor) onICE(ctx context.Context, ev transport.ICEEvent) error {
 		a.publishICEState(ev.State)
 		if (ev.State == ice.ConnectionStateConnected || ev.State == ice.ConnectionStateCompleted) && !a.dtlsStarted {
 			a.dtlsStarted = true
-			if slices.ContainsFunc(a.transceivers, func(x *transceiver) bool { return x.neg != nil }) {
+			if a.hasNegotiatedMedia() {
 				if err := a.routeMedia(); err != nil {
 					return err
 				}
