@@ -106,6 +106,13 @@ func NewICE(cfg ICEConfig, deliver func(ev ICEEvent, closing <-chan struct{})) (
 	// nomination, and so every connection's setup, by up to a tick.
 	checkInterval := 50 * time.Millisecond
 	ac.CheckInterval = &checkInterval
+	// A pair is given up after this many unanswered requests. pion's 7 at
+	// its 200 ms pace allow 1.4 s; at 50 ms they would allow 0.35 s, which
+	// a loaded host (a thousand connections starting together) exceeds,
+	// and both agents then stop checking their only pair and sit in
+	// "checking" until the failed timeout. 40 requests allow 2 s.
+	maxRequests := uint16(40)
+	ac.MaxBindingRequests = &maxRequests
 	if cfg.DisconnectedTimeout > 0 {
 		ac.DisconnectedTimeout = &cfg.DisconnectedTimeout
 	}
