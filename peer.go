@@ -51,7 +51,7 @@ type handlers struct {
 	onICEGatheringState  atomic.Pointer[func(ICEGatheringState)]
 	onSignalingState     atomic.Pointer[func(SignalingState)]
 	onConnectionState    atomic.Pointer[func(PeerConnectionState)]
-	onDataChannel        atomic.Pointer[func(*DataChannel)]
+	dataHandlers         // data_on.go: OnDataChannel's; empty when built with chanrtc_nodatachannel
 	onNegotiationNeeded  atomic.Pointer[func()]
 	mediaHandlers        // media_on.go: OnTrack's; empty when built with chanrtc_nomedia
 }
@@ -288,9 +288,6 @@ func (pc *PeerConnection) OnSignalingStateChange(f func(SignalingState)) {
 func (pc *PeerConnection) OnConnectionStateChange(f func(PeerConnectionState)) {
 	pc.onConnectionState.Store(&f)
 }
-
-// OnDataChannel sets the handler for DataChannels the remote opens.
-func (pc *PeerConnection) OnDataChannel(f func(*DataChannel)) { pc.onDataChannel.Store(&f) }
 
 // OnNegotiationNeeded sets the handler called when a change (such as the
 // first DataChannel) needs a new offer/answer exchange.

@@ -52,8 +52,7 @@ type peerActor struct {
 	dtlsConn      net.Conn
 	mux           *transport.Mux
 
-	sctp         *transport.SCTP
-	sctpStarted  bool
+	dataState         // data_on.go: the SCTP actor; empty when built with chanrtc_nodatachannel
 	remoteClosed bool // the remote closed DTLS
 	dtlsWatched  bool // a watcher reads DTLS (no SCTP was negotiated)
 	wantData     bool // a DataChannel exists: offers carry an application section
@@ -126,17 +125,11 @@ type (
 		init  ICECandidateInit
 		reply chan<- error
 	}
-	getSCTP   struct{ reply chan<- sctpResult }
 	iceEvent  struct{ ev transport.ICEEvent }
 	dtlsReady struct{ conn *dtls.Conn }
 	// dtlsClosed: the remote closed DTLS (close_notify) or it failed.
 	dtlsClosed struct{ err error }
 )
-
-type sctpResult struct {
-	sctp *transport.SCTP
-	err  error
-}
 
 func (createOffer) peerMsg()  {}
 func (restartICE) peerMsg()   {}
@@ -144,7 +137,6 @@ func (createAnswer) peerMsg() {}
 func (setLocal) peerMsg()     {}
 func (setRemote) peerMsg()    {}
 func (addCandidate) peerMsg() {}
-func (getSCTP) peerMsg()      {}
 func (iceEvent) peerMsg()     {}
 func (dtlsReady) peerMsg()    {}
 func (dtlsClosed) peerMsg()   {}
@@ -189,15 +181,6 @@ func (a *peerActor) handle(ctx context.Context, m peerMsg) error {
 		m.reply <- a.setRemote(ctx, m.desc)
 	case addCandidate:
 		m.reply <- a.addCandidate(m.init)
-	case getSCTP:
-		s, err := a.ensureSCTP()
-		if err == nil && !a.wantData {
-			a.wantData = true
-			if !a.negotiatedData() {
-				a.pc.emitNegotiationNeeded()
-			}
-		}
-		m.reply <- sctpResult{sctp: s, err: err}
 	case iceEvent:
 		return a.onICE(ctx, m.ev)
 	case dtlsReady:
@@ -225,7 +208,7 @@ func (a *peerActor) handle(ctx context.Context, m peerMsg) error {
 		a.closeTracks()
 		a.updateConnState()
 	default:
-		if !a.handleMedia(ctx, m) {
+		if !a.handleMedia(ctx, m) && !a.handleData(m) {
 			panic(fmt.Sprintf("peer actor: unknown message %T", m))
 		}
 	}
@@ -283,6 +266,7 @@ func (a *peerActor) createAnswer() (SessionDescription, error) {
 	// We take the DTLS client role when the offerer lets us choose: the
 	// handshake then starts as soon as ICE connects (RFC 8842 §5.3).
 	p.Setup = jsep.SetupActive
+	p.NoData = !dataChannelsBuilt
 	a.answerMedia(&p, a.remote.parsed)
 	sdp, err := jsep.BuildAnswer(a.remote.parsed, p)
 	if err != nil {
@@ -301,7 +285,7 @@ func (a *peerActor) createAnswer() (SessionDescription, error) {
 // negotiatedData reports whether the applied descriptions carry an
 // accepted application section.
 func (a *peerActor) negotiatedData() bool {
-	return a.remote != nil && a.remote.parsed.Data != nil && a.local != nil
+	return dataChannelsBuilt && a.remote != nil && a.remote.parsed.Data != nil && a.local != nil
 }
 
 func (a *peerActor) setLocal(ctx context.Context, d SessionDescription) error {
@@ -400,7 +384,7 @@ func (a *peerActor) setRemote(ctx context.Context, d SessionDescription) error {
 		}
 	}
 	if parsed.Data != nil {
-		if _, err := a.ensureSCTP(); err != nil {
+		if err := a.prepareData(); err != nil {
 			return err
 		}
 	}
@@ -506,24 +490,6 @@ func (a *peerActor) ensureICE() error {
 	}
 	a.ice = t
 	return nil
-}
-
-func (a *peerActor) ensureSCTP() (*transport.SCTP, error) {
-	if a.sctp != nil {
-		return a.sctp, nil
-	}
-	pc := a.pc
-	s := transport.NewSCTP(transport.SCTPConfig{
-		MaxMessageSize:    pc.cfg.maxMessageSize(),
-		ReceiveBufferSize: pc.cfg.sctpReceiveBuffer(),
-		NewRemote:         pc.newRemoteChannel,
-		Logger:            pc.cfg.Logger,
-	})
-	if err := pc.sup.Go("sctp", s.Run); err != nil {
-		return nil, ErrClosed
-	}
-	a.sctp = s
-	return s, nil
 }
 
 // startTransports begins ICE checks once both descriptions are applied.

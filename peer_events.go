@@ -86,24 +86,6 @@ func (a *peerActor) startDTLS() {
 	})
 }
 
-// maybeStartSCTP starts the association once DTLS is up and both sides
-// agreed on an application section.
-func (a *peerActor) maybeStartSCTP(ctx context.Context) error {
-	if a.sctpStarted || !a.dtlsUp || a.sctp == nil || !a.negotiatedData() || a.signaling != SignalingStateStable {
-		return nil
-	}
-	if a.dtlsWatched {
-		// A media-only connection's DTLS records already have a reader:
-		// DataChannels added by renegotiation are not supported there.
-		if a.pc.cfg.Logger != nil {
-			a.pc.cfg.Logger.Warn("chanrtc: DataChannels added after a media-only connection came up are not supported")
-		}
-		return nil
-	}
-	a.sctpStarted = true
-	return a.sctp.Start(ctx, a.dtlsConn, a.dtlsClient, a.remote.parsed.Data.MaxMessageSize)
-}
-
 func (a *peerActor) firstMID() string {
 	if a.local != nil && a.local.firstMID != "" {
 		return a.local.firstMID

@@ -1,7 +1,8 @@
+//go:build !chanrtc_nodatachannel
+
 package transport
 
 import (
-	"errors"
 	"fmt"
 	"sync/atomic"
 
@@ -18,13 +19,6 @@ const (
 	ChannelOpen
 	ChannelClosing
 	ChannelClosed
-)
-
-// Errors of the DataChannel send path.
-var (
-	ErrChannelNotOpen  = errors.New("chanrtc: DataChannel is not open")
-	ErrMessageTooLarge = errors.New("chanrtc: message larger than the remote's max-message-size")
-	ErrSendBufferFull  = errors.New("chanrtc: DataChannel send buffer full")
 )
 
 // MaxBufferedAmount bounds what one channel may have queued and not yet

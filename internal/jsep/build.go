@@ -171,6 +171,9 @@ func BuildAnswer(remote *Description, l Local) (string, error) {
 	tag := bundleTag(remote.Media, remote.BundleMIDs)
 	t := transportIndex(remote.Media, inBundle, tag)
 	data := slices.IndexFunc(remote.Media, isAcceptableData)
+	if l.NoData {
+		data = -1
+	}
 
 	// Decide every section first: the tag must be known before writing.
 	accepted := make([]bool, len(remote.Media))

@@ -44,6 +44,7 @@ type Local struct {
 	Candidates      []string
 	EndOfCandidates bool   // emit a=end-of-candidates (gathering complete)
 	DataChannel     bool   // include the application m-section (offers only; answers follow the remote)
+	NoData          bool   // answers reject the remote's application m-section (no DataChannel support)
 	MaxMessageSize  uint32 // a=max-message-size we accept (0 = omit the attribute)
 
 	// Media are our audio/video m-sections (transceivers). Offers carry

@@ -1,0 +1,11 @@
+package transport
+
+import "errors"
+
+// Errors of the DataChannel send path. They are defined in every build
+// (also with chanrtc_nodatachannel) because the facade exports them.
+var (
+	ErrChannelNotOpen  = errors.New("chanrtc: DataChannel is not open")
+	ErrMessageTooLarge = errors.New("chanrtc: message larger than the remote's max-message-size")
+	ErrSendBufferFull  = errors.New("chanrtc: DataChannel send buffer full")
+)
