@@ -139,20 +139,22 @@ func closePairs(pairs []footprintPair) {
 	wg.Wait()
 }
 
-// settledHeap is the heap in use after the garbage collector has run (twice:
-// finalizers of the first pass free more in the second).
-func settledHeap() uint64 {
+// settledHeap returns the live heap and the heap in use (live objects plus
+// the free room of the spans holding them) after the garbage collector has
+// run (twice: finalizers of the first pass free more in the second).
+func settledHeap() (live, inuse uint64) {
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse
+	return ms.HeapAlloc, ms.HeapInuse
 }
 
 // footprint is what n idle connected pairs cost, per PeerConnection.
 type footprint struct {
 	pcs           int
-	heapPerPC     float64 // bytes
+	liveHeapPerPC float64 // bytes: live objects (what the bench module reports)
+	heapPerPC     float64 // bytes: heap in use, which also counts free room in spans
 	goroutinesPC  float64
 	establish     time.Duration
 	leftAfterStop int
@@ -180,7 +182,7 @@ func measureFootprint(tb testing.TB, n, parallel int, profile string) footprint 
 	warm.close()
 	time.Sleep(100 * time.Millisecond)
 	g0 := runtime.NumGoroutine()
-	h0 := settledHeap()
+	l0, h0 := settledHeap()
 
 	pairs, elapsed, err := connectPairs(n, parallel)
 	if err != nil {
@@ -189,7 +191,7 @@ func measureFootprint(tb testing.TB, n, parallel int, profile string) footprint 
 	// Let the handshakes' leftovers (retransmission timers, the last
 	// flights) settle: the connections are measured idle.
 	time.Sleep(500 * time.Millisecond)
-	h1 := settledHeap()
+	l1, h1 := settledHeap()
 	g1 := runtime.NumGoroutine()
 	if profile != "" {
 		writeProfile(tb, "heap", profile+".heap")
@@ -200,6 +202,7 @@ func measureFootprint(tb testing.TB, n, parallel int, profile string) footprint 
 	pcs := 2 * n
 	return footprint{
 		pcs:           pcs,
+		liveHeapPerPC: float64(int64(l1)-int64(l0)) / float64(pcs),
 		heapPerPC:     float64(int64(h1)-int64(h0)) / float64(pcs),
 		goroutinesPC:  float64(g1-g0) / float64(pcs),
 		establish:     elapsed,
@@ -223,8 +226,8 @@ func writeProfile(tb testing.TB, name, path string) {
 }
 
 func (f footprint) String() string {
-	return fmt.Sprintf("%d PCs: %.1f KiB heap/PC, %.2f goroutines/PC, established in %v, %d goroutines left after Close",
-		f.pcs, f.heapPerPC/1024, f.goroutinesPC, f.establish.Round(time.Millisecond), f.leftAfterStop)
+	return fmt.Sprintf("%d PCs: %.1f KiB live heap/PC, %.1f KiB heap in use/PC, %.2f goroutines/PC, established in %v, %d goroutines left after Close",
+		f.pcs, f.liveHeapPerPC/1024, f.heapPerPC/1024, f.goroutinesPC, f.establish.Round(time.Millisecond), f.leftAfterStop)
 }
 
 // BenchmarkIdleFootprint connects FOOTPRINT_PAIRS pairs (default 50) in one
@@ -241,7 +244,8 @@ func BenchmarkIdleFootprint(b *testing.B) {
 	for range b.N {
 		f := measureFootprint(b, n, parallel, os.Getenv("FOOTPRINT_PROFILE"))
 		b.Log(f)
-		b.ReportMetric(f.heapPerPC/1024, "KiB-heap/PC")
+		b.ReportMetric(f.liveHeapPerPC/1024, "KiB-live/PC")
+		b.ReportMetric(f.heapPerPC/1024, "KiB-inuse/PC")
 		b.ReportMetric(f.goroutinesPC, "goroutines/PC")
 		b.ReportMetric(float64(f.establish.Milliseconds()), "ms-establish")
 	}
@@ -252,4 +256,34 @@ func envInt(name string, def int) int {
 		return v
 	}
 	return def
+}
+
+// goroutinesPerConnection is the budget of transport/doc.go: a connected
+// PeerConnection with one open DataChannel runs 16 goroutines, 6 of
+// chanrtc's and 10 of pion's.
+const goroutinesPerConnection = 16
+
+// TestGoroutineBudget holds idle connected pairs and checks that each
+// PeerConnection stays within the goroutine budget, and that Close leaves
+// none.
+func TestGoroutineBudget(t *testing.T) {
+	checkLeaks(t)
+	const n = 3
+	g0 := runtime.NumGoroutine()
+	pairs, _, err := connectPairs(n, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closePairs(pairs)
+	// Goroutines that only serve the setup (the DTLS handshake actor, the
+	// association's setup) end shortly after the channels open.
+	budget := g0 + 2*n*goroutinesPerConnection
+	got := runtime.NumGoroutine()
+	for end := time.Now().Add(5 * time.Second); got > budget && time.Now().Before(end); got = runtime.NumGoroutine() {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got > budget {
+		t.Fatalf("%d goroutines for %d idle PeerConnections, budget %d each: %.1f each", got-g0, 2*n, goroutinesPerConnection, float64(got-g0)/(2*n))
+	}
+	t.Logf("%.1f goroutines per idle PeerConnection (budget %d)", float64(got-g0)/(2*n), goroutinesPerConnection)
 }
