@@ -186,6 +186,9 @@ func TestPanicInEachActorFailsOnlyItsConnection(t *testing.T) {
 		// arm arms the panic before signalling instead of once connected:
 		// the ICE layer's events come while gathering and checking.
 		early bool
+		// signal, with early, runs the whole offer/answer after arming:
+		// for an actor that only lives while the connection comes up.
+		signal bool
 		// trigger makes the actor handle something, for those that only
 		// run on request.
 		trigger func(p *livePair)
@@ -193,7 +196,7 @@ func TestPanicInEachActorFailsOnlyItsConnection(t *testing.T) {
 		{point: "peer", trigger: func(p *livePair) { p.offerer.GetTransceivers() }},
 		{point: "ice", early: true},
 		{point: "mux"},
-		{point: "dtls", early: true}, // it lives for the handshake only
+		{point: "dtls", early: true, signal: true}, // it lives for the handshake only
 		{point: "sctp", trigger: func(p *livePair) { _, _ = p.offerer.CreateDataChannel("late", nil) }},
 		{point: "sctp reader"},
 		{point: "media"},
@@ -213,7 +216,10 @@ func TestPanicInEachActorFailsOnlyItsConnection(t *testing.T) {
 				armed = time.Now()
 				p.offerer.sup.InjectPanic(tc.point)
 			}
-			if tc.early {
+			if tc.early && tc.signal {
+				p = newLivePair(t, true, false, arm)
+				signalNonTrickle(t, p.offerer, p.answerer)
+			} else if tc.early {
 				p = newLivePair(t, true, false, arm)
 				offer, err := p.offerer.CreateOffer()
 				if err != nil {
