@@ -1,3 +1,5 @@
+//go:build !chanrtc_nodatachannel
+
 package chanrtc
 
 import (

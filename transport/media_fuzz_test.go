@@ -1,3 +1,5 @@
+//go:build !chanrtc_nomedia
+
 package transport
 
 import (

@@ -13,10 +13,6 @@ import (
 	"github.com/pion/sctp"
 )
 
-// ErrRemoteMessageTooLarge is the close reason of a channel whose remote
-// sent a message larger than the max-message-size we advertised.
-var ErrRemoteMessageTooLarge = errors.New("chanrtc: remote sent a message larger than our max-message-size")
-
 // readBufferSize is a reader's reusable buffer, the one a blocked reader
 // holds while its channel is idle. A message that fits is copied out of it;
 // a longer one is read straight into a buffer of its own size, handed to
