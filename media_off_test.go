@@ -1,4 +1,4 @@
-//go:build chanrtc_nomedia
+//go:build chanrtc_nomedia && !chanrtc_nodatachannel
 
 package chanrtc
 
