@@ -40,6 +40,13 @@ done
 step "library and examples (race detector on)"
 go test -race -count=1 -timeout 10m ./...
 
+step "build tags that leave media or DataChannels out (race detector on)"
+for tags in chanrtc_nomedia chanrtc_nodatachannel; do
+	echo "-tags $tags"
+	go vet -tags "$tags" ./...
+	go test -race -count=1 -timeout 5m -tags "$tags" . ./transport
+done
+
 step "interop with pion/webrtc v4"
 (cd interop && go test -race -count=1 -timeout 10m ./...)
 
