@@ -9,7 +9,10 @@ import (
 )
 
 // Hostile input must be refused quickly and without building large
-// structures: these sizes are far beyond the limits.
+// structures: these sizes are far beyond the limits. The bound is ~20x what
+// a quiet machine takes under the race detector (0.5 s), so that load on a
+// shared machine does not fail it, while a superlinear parser (minutes on
+// these sizes) still does.
 func TestParseBoundedTime(t *testing.T) {
 	header := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 	tests := map[string]string{
@@ -23,7 +26,7 @@ func TestParseBoundedTime(t *testing.T) {
 	for name, text := range tests {
 		start := time.Now()
 		_, err := ParseDescription(text)
-		if d := time.Since(start); d > 3*time.Second {
+		if d := time.Since(start); d > 10*time.Second {
 			t.Errorf("%s: took %v", name, d)
 		}
 		if name == "many attributes" {
@@ -79,7 +82,7 @@ func TestAnswerBoundedTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(start); took > 2*time.Second {
+	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("%d sections of %d bytes: parse and answer took %v", sections, len(text), took)
 	}
 	if n := strings.Count(answer, "m=video 9 "); n != sections {
