@@ -68,10 +68,18 @@ func (n bufferedNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UD
 		return c, nil
 	}
 	growBuffers(uc, socketBuffer)
-	if n.drop != nil {
-		return &lossyConn{UDPConn: uc, drop: n.drop}, nil
+	return wrapUDP(uc, n.drop), nil
+}
+
+// udpConn is what ListenUDP hands pion/ice.
+type udpConn = transport.UDPConn
+
+// plainUDP is the socket itself, behind the loss filter when there is one.
+func plainUDP(uc *net.UDPConn, drop func([]byte) bool) udpConn {
+	if drop != nil {
+		return &lossyConn{UDPConn: uc, drop: drop}
 	}
-	return uc, nil
+	return uc
 }
 
 // lossyConn loses the outgoing datagrams drop picks: the impairment tests
