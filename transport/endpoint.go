@@ -26,6 +26,9 @@ type Endpoint struct {
 	closed    chan struct{}
 	closeOnce sync.Once
 
+	readMu sync.Mutex // serializes readers, who share held
+	held   []byte     // taken from in while coalescing, read next
+
 	dlMu       sync.Mutex // guards the read deadline only
 	deadline   time.Time
 	deadlineCh chan struct{} // closed when the deadline changes
@@ -56,7 +59,20 @@ func (e *Endpoint) deliver(p []byte, stop <-chan struct{}) {
 }
 
 // ReadFrom implements net.PacketConn.
+//
+// A datagram made only of DTLS application-data records is returned
+// together with the ones queued behind it that are made the same way, as
+// many as fit in b: DTLS allows several records in one datagram, and
+// pion/dtls spends a goroutine and a pooled buffer per read, which this
+// shares among a burst's packets. Handshake datagrams always come alone, so
+// that the handshake sees its flights exactly as they were sent.
 func (e *Endpoint) ReadFrom(b []byte) (int, net.Addr, error) {
+	e.readMu.Lock()
+	defer e.readMu.Unlock()
+	if p := e.held; p != nil {
+		e.held = nil
+		return e.take(b, p), e.remoteAddr(), nil
+	}
 	for {
 		e.dlMu.Lock()
 		dl, changed := e.deadline, e.deadlineCh
@@ -73,9 +89,7 @@ func (e *Endpoint) ReadFrom(b []byte) (int, net.Addr, error) {
 		}
 		select {
 		case p := <-e.in:
-			n := copy(b, p)
-			putPacket(p)
-			return n, e.remoteAddr(), nil
+			return e.take(b, p), e.remoteAddr(), nil
 		case <-e.closed:
 			return 0, nil, net.ErrClosed
 		case <-changed:
@@ -83,6 +97,49 @@ func (e *Endpoint) ReadFrom(b []byte) (int, net.Addr, error) {
 			return 0, nil, os.ErrDeadlineExceeded
 		}
 	}
+}
+
+// take copies p into b, and after it the application-data datagrams that
+// are waiting and fit; the first that does not is held for the next read.
+func (e *Endpoint) take(b, p []byte) int {
+	n := copy(b, p)
+	putPacket(p)
+	if n < len(p) || !onlyAppData(b[:n]) {
+		return n
+	}
+	for {
+		select {
+		case q := <-e.in:
+			if n+len(q) > len(b) || !onlyAppData(q) {
+				e.held = q
+				return n
+			}
+			n += copy(b[n:], q)
+			putPacket(q)
+		default:
+			return n
+		}
+	}
+}
+
+// dtlsHeaderSize is a DTLS 1.2 record header without a connection id:
+// type, version, epoch, sequence number, length.
+const dtlsHeaderSize = 13
+
+// onlyAppData reports whether d is whole DTLS 1.2 application-data records
+// (content type 23) and nothing else.
+func onlyAppData(d []byte) bool {
+	for len(d) > 0 {
+		if len(d) < dtlsHeaderSize || d[0] != 23 || d[1] != 0xFE {
+			return false
+		}
+		end := dtlsHeaderSize + (int(d[11])<<8 | int(d[12]))
+		if end > len(d) {
+			return false
+		}
+		d = d[end:]
+	}
+	return true
 }
 
 // WriteTo implements net.PacketConn; the address is ignored, as the ICE
