@@ -1,3 +1,5 @@
+//go:build linux
+
 package transport
 
 import (
@@ -33,6 +35,8 @@ type batchConn struct {
 	flushing bool       // a flusher goroutine is running
 	closed   bool
 	gso      bool // the kernel takes UDP_SEGMENT; cleared if a send says otherwise
+
+	rd *groReader // nil when the kernel does not coalesce received datagrams
 }
 
 // sendQueue is packets laid end to end in one arena, so that a run of
@@ -77,7 +81,7 @@ func putArena(a []byte) {
 }
 
 func newBatchConn(c *net.UDPConn, drop func([]byte) bool) *batchConn {
-	b := &batchConn{UDPConn: c, drop: drop, gso: gsoSupported(c)}
+	b := &batchConn{UDPConn: c, drop: drop, gso: true, rd: newGROReader(c)}
 	b.room = sync.NewCond(&b.mu)
 	return b
 }
@@ -133,9 +137,51 @@ func (c *batchConn) WriteToUDP(b []byte, addr *net.UDPAddr) (int, error) {
 	return c.WriteToAddrPort(b, addr.AddrPort())
 }
 
-// ReadFromAddrPort keeps pion/ice on its allocation-free read path.
+// ReadFromAddrPort returns one datagram: pion/ice reads through it. With
+// GRO, it is the next segment of the last coalesced read.
 func (c *batchConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
-	return c.UDPConn.ReadFromUDPAddrPort(b)
+	if c.rd == nil {
+		return c.UDPConn.ReadFromUDPAddrPort(b)
+	}
+	return c.rd.read(b)
+}
+
+// The other read methods go the same way, so that no caller ever sees a
+// coalesced buffer.
+
+func (c *batchConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
+	return c.ReadFromAddrPort(b)
+}
+
+func (c *batchConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, from, err := c.ReadFromAddrPort(b)
+	if err != nil {
+		return n, nil, err
+	}
+	return n, net.UDPAddrFromAddrPort(from), nil
+}
+
+func (c *batchConn) ReadFromUDP(b []byte) (int, *net.UDPAddr, error) {
+	n, from, err := c.ReadFromAddrPort(b)
+	if err != nil {
+		return n, nil, err
+	}
+	return n, net.UDPAddrFromAddrPort(from), nil
+}
+
+func (c *batchConn) Read(b []byte) (int, error) {
+	n, _, err := c.ReadFromAddrPort(b)
+	return n, err
+}
+
+func (c *batchConn) ReadMsgUDP(b, _ []byte) (n, oobn, flags int, addr *net.UDPAddr, err error) {
+	n, addr, err = c.ReadFromUDP(b)
+	return n, 0, 0, addr, err
+}
+
+func (c *batchConn) ReadMsgUDPAddrPort(b, _ []byte) (n, oobn, flags int, addr netip.AddrPort, err error) {
+	n, addr, err = c.ReadFromAddrPort(b)
+	return n, 0, 0, addr, err
 }
 
 // flush is the flusher goroutine: it takes the whole queue, sends it, and

@@ -1,3 +1,5 @@
+//go:build linux
+
 package transport
 
 import (
@@ -34,9 +36,23 @@ func burstPacket(i int) []byte {
 	return p
 }
 
+// The burst goes out in GSO runs and, read through a wrapped socket, in
+// GRO runs; each datagram must come out alone, whole and in order.
 func TestBatchConnDeliversABurstIntactAndInOrder(t *testing.T) {
-	rx := listenLoopback(t)
-	defer rx.Close()
+	for _, wrapped := range []bool{false, true} {
+		rx := udpConn(listenLoopback(t))
+		if wrapped {
+			rx = wrapUDP(rx.(*net.UDPConn), nil)
+			if rx.(*batchConn).rd == nil {
+				t.Log("no UDP GRO here: reads are plain")
+			}
+		}
+		sendBurst(t, rx)
+		_ = rx.Close()
+	}
+}
+
+func sendBurst(t *testing.T, rx udpConn) {
 	raw := listenLoopback(t)
 	tx := wrapUDP(raw, nil)
 	defer tx.Close()
@@ -53,10 +69,16 @@ func TestBatchConnDeliversABurstIntactAndInOrder(t *testing.T) {
 	}
 	buf := make([]byte, 2048)
 	_ = rx.SetReadDeadline(time.Now().Add(5 * time.Second))
+	from := raw.LocalAddr().(*net.UDPAddr).AddrPort()
 	for i := range n {
-		m, _, err := rx.ReadFromUDPAddrPort(buf)
+		m, src, err := rx.(interface {
+			ReadFromUDPAddrPort([]byte) (int, netip.AddrPort, error)
+		}).ReadFromUDPAddrPort(buf)
 		if err != nil {
 			t.Fatalf("read %d: %v", i, err)
+		}
+		if src != from {
+			t.Fatalf("read %d: from %v, want %v", i, src, from)
 		}
 		if want := burstPacket(i); !bytes.Equal(buf[:m], want) {
 			t.Fatalf("datagram %d: got %d bytes starting %x, want %d bytes starting %x", i, m, buf[:2], len(want), want[:2])
