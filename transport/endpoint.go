@@ -73,6 +73,13 @@ func (e *Endpoint) ReadFrom(b []byte) (int, net.Addr, error) {
 		e.held = nil
 		return e.take(b, p), e.remoteAddr(), nil
 	}
+	// Under load a packet is usually waiting: take it without setting up
+	// the deadline wait.
+	select {
+	case p := <-e.in:
+		return e.take(b, p), e.remoteAddr(), nil
+	default:
+	}
 	for {
 		e.dlMu.Lock()
 		dl, changed := e.deadline, e.deadlineCh

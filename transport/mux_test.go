@@ -54,8 +54,15 @@ func (f *fakeConn) Close() error {
 	return nil
 }
 
-func (f *fakeConn) LocalAddr() net.Addr  { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1} }
-func (f *fakeConn) RemoteAddr() net.Addr { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2} }
+// Fixed addresses, as an ICE connection returns the selected pair's:
+// allocating them on each call would show in the mux benchmarks.
+var (
+	fakeLocal  = &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}
+	fakeRemote = &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2}
+)
+
+func (f *fakeConn) LocalAddr() net.Addr  { return fakeLocal }
+func (f *fakeConn) RemoteAddr() net.Addr { return fakeRemote }
 
 func TestMuxRoutesDTLSAndDropsTheRest(t *testing.T) {
 	conn := newFakeConn()
