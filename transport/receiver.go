@@ -231,6 +231,7 @@ func (r *Receiver) Run(ctx context.Context) error {
 		select {
 		case p := <-r.in:
 			r.packet(p)
+			r.drain()
 		case f := <-r.fb:
 			r.srNTP, r.srAt = f.sr.NTPTime, f.at
 		case <-r.kf:
@@ -238,6 +239,26 @@ func (r *Receiver) Run(ctx context.Context) error {
 		case <-timer.C:
 		case <-ctx.Done():
 			return nil
+		}
+	}
+}
+
+// maxBurst bounds how many queued packets the receiver takes before it
+// flushes again.
+const maxBurst = 128
+
+// drain takes the packets already queued behind the one just handled, so
+// that a burst (a video frame's packets arrive back to back) is pushed
+// whole before the jitter buffer is asked for frames, NACKs and its next
+// deadline, each of which walks the head frame: once per burst rather
+// than once per packet.
+func (r *Receiver) drain() {
+	for range maxBurst {
+		select {
+		case p := <-r.in:
+			r.packet(p)
+		default:
+			return
 		}
 	}
 }
