@@ -68,6 +68,11 @@ func (n bufferedNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UD
 		return c, nil
 	}
 	growBuffers(uc, socketBuffer)
+	if laddr != nil && laddr.IP.IsMulticast() {
+		// The mDNS socket: x/net's ipv4/ipv6 packet conns read it and
+		// accept only a bare *net.UDPConn. It carries no media or data.
+		return uc, nil
+	}
 	return wrapUDP(uc, n.drop), nil
 }
 

@@ -193,3 +193,29 @@ func benchUDPBurst(b *testing.B, wrap func(*net.UDPConn) udpConn) {
 	_ = rx.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 	b.ReportMetric(float64(<-got)/float64(b.N), "delivered")
 }
+
+// The mDNS socket must stay a bare *net.UDPConn: pion/mdns reads it
+// through x/net's ipv4.PacketConn, which refuses anything else (and its
+// read loop then spins on the error).
+func TestMulticastSocketIsNotWrapped(t *testing.T) {
+	n, err := newBufferedNet(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc, err := n.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(224, 0, 0, 251)})
+	if err != nil {
+		t.Skipf("no multicast socket here: %v", err)
+	}
+	defer mc.Close()
+	if _, ok := mc.(*net.UDPConn); !ok {
+		t.Fatalf("multicast socket wrapped as %T", mc)
+	}
+	uc, err := n.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer uc.Close()
+	if _, ok := uc.(*net.UDPConn); ok && gsoSupported(uc.(*net.UDPConn)) {
+		t.Fatal("unicast socket not wrapped although the kernel has GSO")
+	}
+}
