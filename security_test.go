@@ -890,19 +890,23 @@ func TestSecurityFloodFromUnknownAddresses(t *testing.T) {
 	}
 	p.noStateChange(t)
 
-	// Let what the flood queued drain, then compare.
+	// Let what the flood queued drain, then compare. A few goroutines come
+	// and go on their own (a batched-write flusher, pion's per-read
+	// deadline watchers), so the bound allows those; state made per
+	// stranger would be thousands.
+	const transient = 4
 	var goAfter int
 	var heapAfter uint64
 	for range 50 {
 		time.Sleep(100 * time.Millisecond)
 		goAfter, heapAfter = runtime.NumGoroutine(), heapAfterGC()
-		if goAfter <= goBefore && heapAfter < heapBefore+1<<20 {
+		if goAfter <= goBefore+transient && heapAfter < heapBefore+1<<20 {
 			break
 		}
 	}
 	t.Logf("%d datagrams from %d ports in %v: goroutines %d -> %d, heap %.1f -> %.1f MiB",
 		sent, sockets, took.Round(time.Millisecond), goBefore, goAfter, float64(heapBefore)/(1<<20), float64(heapAfter)/(1<<20))
-	if goAfter > goBefore {
+	if goAfter > goBefore+transient {
 		t.Errorf("goroutines grew from %d to %d", goBefore, goAfter)
 	}
 	if heapAfter > heapBefore+1<<20 {
