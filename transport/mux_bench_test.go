@@ -1,3 +1,6 @@
+//go:build !chanrtc_nomedia
+
+// (The RTP case needs the media router.)
 package transport
 
 import (
