@@ -1,6 +1,7 @@
 //go:build !chanrtc_nomedia
 
-// (The RTP case needs the media router.)
+// The RTP case needs the media router, hence the build constraint.
+
 package transport
 
 import (
