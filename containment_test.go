@@ -386,30 +386,9 @@ func TestCallbackPanicIsContained(t *testing.T) {
 	// Signal by hand, telling the offerer the answerer accepts larger
 	// messages than it does: the answerer then closes the channel with an
 	// error when one arrives.
-	offer, err := offerer.CreateOffer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := offerer.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	waitGathered(t, offerer)
-	if err := answerer.SetRemoteDescription(*offerer.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	answer, err := answerer.CreateAnswer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := answerer.SetLocalDescription(answer); err != nil {
-		t.Fatal(err)
-	}
-	waitGathered(t, answerer)
-	munged := *answerer.LocalDescription()
-	munged.SDP = strings.ReplaceAll(munged.SDP, "a=max-message-size:4096", "a=max-message-size:65536")
-	if err := offerer.SetRemoteDescription(munged); err != nil {
-		t.Fatal(err)
-	}
+	signalEditingAnswer(t, offerer, answerer, func(sdp string) string {
+		return strings.ReplaceAll(sdp, "a=max-message-size:4096", "a=max-message-size:65536")
+	})
 	recv(t, opened, "open")
 	waitState(t, offStates, "the offerer", PeerConnectionStateConnected)
 

@@ -33,6 +33,14 @@ func checkLeaks(t *testing.T) {
 // signalNonTrickle runs offer/answer with complete descriptions.
 func signalNonTrickle(t *testing.T, offerer, answerer *PeerConnection) {
 	t.Helper()
+	signalEditingAnswer(t, offerer, answerer, nil)
+}
+
+// signalEditingAnswer runs offer/answer with complete descriptions, handing
+// the answer through edit (when not nil) on its way to the offerer: how a
+// test plays a remote that advertises something else than it does.
+func signalEditingAnswer(t *testing.T, offerer, answerer *PeerConnection, edit func(sdp string) string) {
+	t.Helper()
 	offer, err := offerer.CreateOffer()
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +60,11 @@ func signalNonTrickle(t *testing.T, offerer, answerer *PeerConnection) {
 		t.Fatal(err)
 	}
 	waitGathered(t, answerer)
-	if err := offerer.SetRemoteDescription(*answerer.LocalDescription()); err != nil {
+	desc := *answerer.LocalDescription()
+	if edit != nil {
+		desc.SDP = edit(desc.SDP)
+	}
+	if err := offerer.SetRemoteDescription(desc); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -568,33 +568,12 @@ func TestSecurityOversizedMessageRefused(t *testing.T) {
 	for _, l := range []string{"big", "huge", "control"} {
 		chans[l] = newEchoClient(t, offerer, l, nil)
 	}
-	offer, err := offerer.CreateOffer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := offerer.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	waitGathered(t, offerer)
-	if err := answerer.SetRemoteDescription(*offerer.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	answer, err := answerer.CreateAnswer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := answerer.SetLocalDescription(answer); err != nil {
-		t.Fatal(err)
-	}
-	waitGathered(t, answerer)
-	sdp := answerer.LocalDescription().SDP
-	if line(sdp, "a=max-message-size:") != "a=max-message-size:65536" {
-		t.Fatalf("answer advertises %q", line(sdp, "a=max-message-size:"))
-	}
-	sdp = strings.Replace(sdp, "a=max-message-size:65536", "a=max-message-size:67108864", 1)
-	if err := offerer.SetRemoteDescription(SessionDescription{Type: SDPTypeAnswer, SDP: sdp}); err != nil {
-		t.Fatal(err)
-	}
+	signalEditingAnswer(t, offerer, answerer, func(sdp string) string {
+		if line(sdp, "a=max-message-size:") != "a=max-message-size:65536" {
+			t.Errorf("answer advertises %q", line(sdp, "a=max-message-size:"))
+		}
+		return strings.Replace(sdp, "a=max-message-size:65536", "a=max-message-size:67108864", 1)
+	})
 	for _, c := range chans {
 		recv(t, c.opened, "open")
 	}
