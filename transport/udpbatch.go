@@ -60,24 +60,23 @@ const arenaSize = 64 << 10
 // UDP_MAX_SEGMENTS is 64 on older kernels).
 const maxSegments = 64
 
-// freeArenas recycles arenas between connections: an idle connection holds
-// none, and a busy one at most two (the one filling, the one sending).
-var freeArenas = make(chan []byte, 32)
+// arenas recycles arenas between connections: an idle connection holds
+// none, and a busy one at most two (the one filling, the one sending). A
+// sync.Pool rather than a fixed free list: with many busy connections each
+// processor reuses its own arenas instead of allocating 64 KiB whenever a
+// shared list runs dry, and the arenas a quiet process no longer needs go
+// back to the garbage collector instead of staying cached.
+var arenas = sync.Pool{New: func() any { return new([arenaSize]byte) }}
 
 func getArena() []byte {
-	select {
-	case a := <-freeArenas:
-		return a[:0]
-	default:
-		return make([]byte, 0, arenaSize)
-	}
+	return arenas.Get().(*[arenaSize]byte)[:0]
 }
 
 func putArena(a []byte) {
-	select {
-	case freeArenas <- a[:0]:
-	default:
+	if cap(a) < arenaSize {
+		return
 	}
+	arenas.Put((*[arenaSize]byte)(a[:arenaSize]))
 }
 
 func newBatchConn(c *net.UDPConn, drop func([]byte) bool) *batchConn {
