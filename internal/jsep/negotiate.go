@@ -91,12 +91,15 @@ func commonCodecs(remote, local []Codec, kind string) []Codec {
 	})
 }
 
+// commonFeedback intersects rtcp-fb lists, matching case-insensitively and
+// keeping our spelling, so that what is agreed is always what we offered
+// (and what the rest of the code looks for, such as "nack").
 func commonFeedback(remote, local []string) []string {
 	var out []string
 	for _, r := range remote {
-		match := func(s string) bool { return strings.EqualFold(s, r) }
-		if slices.ContainsFunc(local, match) && !slices.ContainsFunc(out, match) {
-			out = append(out, r)
+		i := slices.IndexFunc(local, func(s string) bool { return strings.EqualFold(s, r) })
+		if i >= 0 && !slices.Contains(out, local[i]) {
+			out = append(out, local[i])
 		}
 	}
 	return out
