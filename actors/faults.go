@@ -16,8 +16,9 @@ import (
 // So that tests can prove this for every actor, each one passes a named
 // checkpoint while it runs (once per message, packet or tick). A test arms a
 // panic at a checkpoint of one supervisor — one PeerConnection — and the
-// next goroutine of that supervisor to pass it panics. Unarmed, a checkpoint
-// costs a context lookup and an atomic load.
+// next goroutine of that supervisor to pass it panics. An actor looks its
+// supervisor up once (SupervisorOf); unarmed, a checkpoint is then one
+// atomic load, cheap enough for per-packet loops.
 
 type supervisorKey struct{}
 
@@ -37,26 +38,35 @@ func (s *Supervisor) InjectPanic(point string) {
 	close(*old)
 }
 
-// Checkpoint panics if a panic is armed at point: see InjectPanic.
+// Checkpoint panics if a panic is armed at point: see InjectPanic. A nil
+// supervisor (an actor run without one, as in unit tests) never panics.
 func (s *Supervisor) Checkpoint(point string) {
+	if s == nil {
+		return
+	}
 	if p := s.armed.Load(); p != nil && *p == point && s.armed.CompareAndSwap(p, nil) {
 		panic(InjectedPanic{Point: point})
 	}
 }
 
-// Checkpoint is Supervisor.Checkpoint for the supervisor that runs ctx's
-// actor (ctx is the one Go passed it). Without a supervisor it does nothing.
+// SupervisorOf returns the supervisor that runs ctx's actor (ctx is the one
+// Go passed it), or nil.
+func SupervisorOf(ctx context.Context) *Supervisor {
+	s, _ := ctx.Value(supervisorKey{}).(*Supervisor)
+	return s
+}
+
+// Checkpoint is Supervisor.Checkpoint for ctx's supervisor, for code that
+// passes it once (per-packet loops look the supervisor up before the loop).
 func Checkpoint(ctx context.Context, point string) {
-	if s, ok := ctx.Value(supervisorKey{}).(*Supervisor); ok {
-		s.Checkpoint(point)
-	}
+	SupervisorOf(ctx).Checkpoint(point)
 }
 
 // Idle waits until ctx ends, for an actor with nothing left to do but stay
 // alive (its resources are released when it returns). It still passes its
 // checkpoint whenever a panic is armed.
 func Idle(ctx context.Context, point string) {
-	s, _ := ctx.Value(supervisorKey{}).(*Supervisor)
+	s := SupervisorOf(ctx)
 	if s == nil {
 		<-ctx.Done()
 		return
@@ -82,8 +92,8 @@ func Contain(ctx context.Context, name string) {
 	if v == nil {
 		return
 	}
-	s, ok := ctx.Value(supervisorKey{}).(*Supervisor)
-	if !ok {
+	s := SupervisorOf(ctx)
+	if s == nil {
 		panic(v)
 	}
 	s.fail(&PanicError{Actor: name, Value: v, Stack: debug.Stack()})

@@ -129,12 +129,13 @@ func (m *Media) RemoveSender(ctx context.Context, s *Sender) error {
 // Run is the actor loop.
 func (m *Media) Run(ctx context.Context) error {
 	defer close(m.done)
+	sup := actors.SupervisorOf(ctx)
 	for {
 		select {
 		case c := <-m.ctl:
 			m.handle(c)
 		case p := <-m.in:
-			actors.Checkpoint(ctx, "media")
+			sup.Checkpoint("media")
 			if m.dec == nil && len(m.early) < maxEarly {
 				// The remote finished DTLS first and is already sending.
 				m.early = append(m.early, p)

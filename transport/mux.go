@@ -134,6 +134,7 @@ func (m *Mux) Run(ctx context.Context) error {
 	// Each datagram is read straight into the pooled buffer that carries it
 	// to its layer: no copy, and an idle mux holds 1.5 KB, not a scratch
 	// buffer of the largest size it might read.
+	sup := actors.SupervisorOf(ctx)
 	for {
 		p := getPacket(packetSize)
 		n, err := m.conn.Read(p)
@@ -148,13 +149,13 @@ func (m *Mux) Run(ctx context.Context) error {
 			putPacket(p)
 			return nil
 		}
+		sup.Checkpoint("mux")
 		m.dispatch(ctx, p[:n])
 	}
 }
 
 // dispatch hands p to its layer, which then owns it.
 func (m *Mux) dispatch(ctx context.Context, p []byte) {
-	actors.Checkpoint(ctx, "mux")
 	switch demux.Classify(p) {
 	case demux.DTLS:
 		m.dtls.deliver(p, ctx.Done())

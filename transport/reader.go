@@ -28,9 +28,10 @@ func (s *SCTP) readLoop(ctx context.Context, st *sctp.Stream, c *Channel) {
 	buf := make([]byte, readBufferSize)
 	var endErr error
 	defer func() { s.post(ctx, streamEnded{st: st, ch: c, err: endErr}) }()
+	sup := actors.SupervisorOf(ctx)
 	for {
 		n, ppi, err := st.ReadSCTP(buf)
-		actors.Checkpoint(ctx, "sctp reader")
+		sup.Checkpoint("sctp reader")
 		var msg []byte
 		fromBuf := false
 		switch {

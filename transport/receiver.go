@@ -215,8 +215,9 @@ func (r *Receiver) Run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	nextReport := time.Now().Add(reportInterval)
+	sup := actors.SupervisorOf(ctx)
 	for {
-		actors.Checkpoint(ctx, "receiver")
+		sup.Checkpoint("receiver")
 		now := time.Now()
 		r.flush(now)
 		if !now.Before(nextReport) {

@@ -175,10 +175,11 @@ func (s *SCTP) closeChannel(c *Channel) error {
 func (s *SCTP) Run(ctx context.Context) error {
 	defer close(s.done)
 	defer s.shutdown()
+	sup := actors.SupervisorOf(ctx)
 	for {
 		select {
 		case m := <-s.inbox:
-			actors.Checkpoint(ctx, "sctp")
+			sup.Checkpoint("sctp")
 			if err := s.handle(ctx, m); err != nil {
 				return err
 			}

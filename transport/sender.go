@@ -150,8 +150,9 @@ func (s *Sender) Run(ctx context.Context) error {
 	s.enc = enc
 	timer := time.NewTimer(srInterval)
 	defer timer.Stop()
+	sup := actors.SupervisorOf(ctx)
 	for {
-		actors.Checkpoint(ctx, "sender")
+		sup.Checkpoint("sender")
 		select {
 		case f := <-s.in:
 			s.frame(f, time.Now())
