@@ -379,22 +379,8 @@ func TestICERestartGatheringRestarts(t *testing.T) {
 	if got := len(candidatePorts(t, local)); got != n || !strings.Contains(local, "a=end-of-candidates") {
 		t.Fatalf("%d candidates in the description, %d reported:\n%s", got, n, local)
 	}
-	if err := b.SetRemoteDescription(*a.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.SetLocalDescription(SessionDescription{Type: SDPTypeAnswer}); err != nil {
-		t.Fatal(err)
-	}
-	waitGathered(t, b)
-	if err := a.SetRemoteDescription(*b.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.dc.SendText("after"); err != nil {
-		t.Fatal(err)
-	}
-	if m := recv(t, c.got, "echo"); string(m.Data) != "after" {
-		t.Fatalf("echo %q", m.Data)
-	}
+	answerNonTrickle(t, a, b)
+	checkEcho(t, c, "after")
 	a.Close()
 	b.Close()
 }
@@ -722,23 +708,9 @@ func TestICERestartWhileGathering(t *testing.T) {
 	if ports := candidatePorts(t, local); len(ports) != 1 {
 		t.Fatalf("candidates on ports %v, want the new generation's one", ports)
 	}
-	if err := b.SetRemoteDescription(*a.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.SetLocalDescription(SessionDescription{}); err != nil {
-		t.Fatal(err)
-	}
-	waitGathered(t, b)
-	if err := a.SetRemoteDescription(*b.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
+	answerNonTrickle(t, a, b)
 	recv(t, c.opened, "open")
-	if err := c.dc.SendText("hi"); err != nil {
-		t.Fatal(err)
-	}
-	if m := recv(t, c.got, "echo"); string(m.Data) != "hi" {
-		t.Fatalf("echo %q", m.Data)
-	}
+	checkEcho(t, c, "hi")
 	a.Close()
 	b.Close()
 }
@@ -779,22 +751,8 @@ func TestICERestartRolledBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitGathered(t, a)
-	if err := b.SetRemoteDescription(*a.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.SetLocalDescription(SessionDescription{}); err != nil {
-		t.Fatal(err)
-	}
-	waitGathered(t, b)
-	if err := a.SetRemoteDescription(*b.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.dc.SendText("back"); err != nil {
-		t.Fatal(err)
-	}
-	if m := recv(t, c.got, "echo"); string(m.Data) != "back" {
-		t.Fatalf("echo %q", m.Data)
-	}
+	answerNonTrickle(t, a, b)
+	checkEcho(t, c, "back")
 	a.Close()
 	b.Close()
 }
@@ -827,4 +785,31 @@ func TestICERestartClosedHalfway(t *testing.T) {
 		t.Fatalf("CreateOffer after Close: %v", err)
 	}
 	a.RestartICE() // no effect, no panic
+}
+
+// answerNonTrickle lets b answer the offer a has applied, with complete
+// descriptions (an implicit SetLocalDescription, as browsers do).
+func answerNonTrickle(t *testing.T, a, b *PeerConnection) {
+	t.Helper()
+	if err := b.SetRemoteDescription(*a.LocalDescription()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetLocalDescription(SessionDescription{}); err != nil {
+		t.Fatal(err)
+	}
+	waitGathered(t, b)
+	if err := a.SetRemoteDescription(*b.LocalDescription()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkEcho sends text on c's channel and waits for it to come back.
+func checkEcho(t *testing.T, c *echoClient, text string) {
+	t.Helper()
+	if err := c.dc.SendText(text); err != nil {
+		t.Fatal(err)
+	}
+	if m := recv(t, c.got, "echo"); string(m.Data) != text {
+		t.Fatalf("echo %q, want %q", m.Data, text)
+	}
 }
