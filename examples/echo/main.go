@@ -21,17 +21,11 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/chanrtc/chanrtc"
 	"github.com/chanrtc/chanrtc/examples/internal/flags"
@@ -76,40 +70,7 @@ func run(addr string, ice *flags.ICE, verbose bool, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	echo := newServer(cfg, log)
-	srv := &http.Server{
-		Handler:           echo,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      offer.GatherTimeout + 30*time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "loopback", cfg.LoopbackOnly,
 		"ice_servers", len(ice.Servers), "relay", ice.Relay, "url", "http://"+ln.Addr().String()+"/")
-
-	select {
-	case err := <-served:
-		echo.Close()
-		return err
-	case <-ctx.Done():
-	}
-	stop() // a second signal kills the process
-	log.Info("shutting down", "peers", echo.Peers())
-	// Close the PeerConnections first: that ends the handlers still waiting
-	// for gathering, so Shutdown does not wait for them.
-	echo.Close()
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return err
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	log.Info("stopped")
-	return nil
+	return offer.Serve(ln, newServer(cfg, log), log)
 }

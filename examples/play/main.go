@@ -34,17 +34,11 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/chanrtc/chanrtc/examples/internal/flags"
 	"github.com/chanrtc/chanrtc/examples/internal/offer"
@@ -100,39 +94,8 @@ func run(addr string, ice *flags.ICE, m *media, verbose bool, log *slog.Logger) 
 	if err != nil {
 		return err
 	}
-	s := newServer(cfg, m, log)
-	srv := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      offer.GatherTimeout + 30*time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	log.Info("listening", "url", "http://"+ln.Addr().String()+"/", "loopback", cfg.LoopbackOnly,
 		"ice_servers", len(ice.Servers), "relay", ice.Relay)
 	m.describe(log)
-
-	select {
-	case err := <-served:
-		s.Close()
-		return err
-	case <-ctx.Done():
-	}
-	stop() // a second signal kills the process
-	log.Info("shutting down", "peers", s.Peers())
-	s.Close() // ends the handlers still waiting for gathering too
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return err
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	log.Info("stopped")
-	return nil
+	return offer.Serve(ln, newServer(cfg, m, log), log)
 }

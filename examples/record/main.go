@@ -31,18 +31,12 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
-	"time"
 
 	"github.com/chanrtc/chanrtc/examples/internal/flags"
 	"github.com/chanrtc/chanrtc/examples/internal/offer"
@@ -85,40 +79,9 @@ func run(addr, out string, ice *flags.ICE, verbose bool, log *slog.Logger) error
 	if err != nil {
 		return err
 	}
-	s := newServer(cfg, dir, log)
-	srv := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      offer.GatherTimeout + 30*time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	log.Info("listening", "url", "http://"+ln.Addr().String()+"/", "out", dir, "loopback", cfg.LoopbackOnly,
 		"ice_servers", len(ice.Servers), "relay", ice.Relay)
-
-	select {
-	case err := <-served:
-		s.Close()
-		return err
-	case <-ctx.Done():
-	}
-	stop() // a second signal kills the process
-	log.Info("shutting down", "recordings", s.Peers())
-	s.Close() // closes every recording's files
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return err
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	log.Info("stopped")
-	return nil
+	return offer.Serve(ln, newServer(cfg, dir, log), log)
 }
 
 // prepareDir creates dir if need be, checks that files can be made in it,
