@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/chanrtc/chanrtc/internal/jsep"
+	"github.com/chanrtc/chanrtc/transport"
 )
 
 // OfferOptions are RTCOfferOptions.
@@ -143,6 +144,9 @@ func (a *peerActor) rollbackRestart() {
 // until the agent can take it. A candidate that names, by its ufrag, an
 // ICE generation other than the remote description's is ignored.
 func (a *peerActor) takeRemoteCandidate(line, ufrag string) error {
+	if err := transport.CheckCandidate(line); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidSDP, err)
+	}
 	if u, ok := jsep.CandidateUfrag(line); ok {
 		ufrag = u
 	}

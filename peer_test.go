@@ -339,3 +339,33 @@ func TestCheckTransition(t *testing.T) {
 		t.Errorf("pranswer: %v", err)
 	}
 }
+
+// TestMalformedCandidateRefused: a candidate that does not parse is refused
+// by AddICECandidate whether or not the agent has started (before it
+// starts, candidates are kept, and a bad one would otherwise be dropped
+// silently later).
+func TestMalformedCandidateRefused(t *testing.T) {
+	checkLeaks(t)
+	offerer, answerer := newTestPC(t), newTestPC(t)
+	if _, err := offerer.CreateDataChannel("x", nil); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := offerer.CreateOffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := answerer.SetRemoteDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"candidate:garbage", "candidate:1 1 udp 1 127.0.0.1 notaport typ host", "candidate:1 1 udp 1 127.0.0.1 9 typ nosuchtype"} {
+		if err := answerer.AddICECandidate(ICECandidateInit{Candidate: bad}); !errors.Is(err, ErrInvalidSDP) {
+			t.Errorf("AddICECandidate(%q) before ICE started: %v, want ErrInvalidSDP", bad, err)
+		}
+	}
+	if err := answerer.AddICECandidate(ICECandidateInit{Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 9 typ host"}); err != nil {
+		t.Errorf("a well-formed candidate: %v", err)
+	}
+	if err := answerer.AddICECandidate(ICECandidateInit{Candidate: "candidate:1 1 udp 2130706431 abcd.local 9 typ host"}); err != nil {
+		t.Errorf("an mDNS candidate: %v", err)
+	}
+}

@@ -280,11 +280,27 @@ func (c *ICEConn) Write(b []byte) (int, error) {
 // AddRemoteCandidate adds one "candidate:..." line from the remote.
 // .local (mDNS) candidates are resolved by the agent as browsers send them.
 func (t *ICE) AddRemoteCandidate(line string) error {
-	c, err := ice.UnmarshalCandidate(line)
+	c, err := parseCandidate(line)
 	if err != nil {
-		return fmt.Errorf("chanrtc: bad ICE candidate %q: %w", line, err)
+		return err
 	}
 	return t.agent.AddRemoteCandidate(c)
+}
+
+// CheckCandidate reports whether a remote candidate line parses, so that
+// a candidate kept until the agent can take it is refused as soon as it
+// arrives, not dropped later where nobody hears of it.
+func CheckCandidate(line string) error {
+	_, err := parseCandidate(line)
+	return err
+}
+
+func parseCandidate(line string) (ice.Candidate, error) {
+	c, err := ice.UnmarshalCandidate(line)
+	if err != nil {
+		return nil, fmt.Errorf("bad ICE candidate %q: %w", line, err)
+	}
+	return c, nil
 }
 
 // Close closes the agent and waits for its goroutines, first releasing any
