@@ -19,7 +19,7 @@ import (
 // the application as is. Either way a message costs one allocation of its
 // size, and an idle channel costs only this buffer, whatever it received
 // before.
-const readBufferSize = 2048
+const readBufferSize = 1024
 
 // readLoop is a stream's reader goroutine. c is nil for a stream the remote
 // opened, until DCEP (or a negotiated channel) names its channel.

@@ -60,23 +60,57 @@ const arenaSize = 64 << 10
 // UDP_MAX_SEGMENTS is 64 on older kernels).
 const maxSegments = 64
 
-// arenas recycles arenas between connections: an idle connection holds
-// none, and a busy one at most two (the one filling, the one sending). A
-// sync.Pool rather than a fixed free list: with many busy connections each
-// processor reuses its own arenas instead of allocating 64 KiB whenever a
-// shared list runs dry, and the arenas a quiet process no longer needs go
-// back to the garbage collector instead of staying cached.
-var arenas = sync.Pool{New: func() any { return new([arenaSize]byte) }}
+// smallArenaSize is the arena a send queue starts with: room for a few
+// packets. Most queues never hold more (a keepalive, a handshake flight,
+// an RTP packet), and the pool then caches small arenas, not 64 KiB ones
+// a thousand idle connections would keep alive between collections. A
+// queue that outgrows it moves to a full arena once per burst.
+const smallArenaSize = 4 << 10
 
+// arenas and smallArenas recycle arenas between connections: an idle
+// connection holds none, and a busy one at most two (the one filling, the
+// one sending). A sync.Pool rather than a fixed free list: with many busy
+// connections each processor reuses its own arenas instead of allocating
+// whenever a shared list runs dry, and the arenas a quiet process no
+// longer needs go back to the garbage collector instead of staying cached.
+var (
+	arenas      = sync.Pool{New: func() any { return new([arenaSize]byte) }}
+	smallArenas = sync.Pool{New: func() any { return new([smallArenaSize]byte) }}
+)
+
+// getArena returns an empty full-size arena.
 func getArena() []byte {
 	return arenas.Get().(*[arenaSize]byte)[:0]
 }
 
-func putArena(a []byte) {
-	if cap(a) < arenaSize {
-		return
+// getSendArena returns an empty arena for a send queue whose first packet
+// is n bytes long.
+func getSendArena(n int) []byte {
+	if n <= smallArenaSize {
+		return smallArenas.Get().(*[smallArenaSize]byte)[:0]
 	}
-	arenas.Put((*[arenaSize]byte)(a[:arenaSize]))
+	return getArena()
+}
+
+// appendArena appends b to the queue's arena a, moving a small arena's
+// contents to a full one when b does not fit; offsets stay valid. The
+// caller has checked that the result fits in arenaSize.
+func appendArena(a, b []byte) []byte {
+	if len(a)+len(b) > cap(a) {
+		big := append(getArena(), a...)
+		putArena(a)
+		a = big
+	}
+	return append(a, b...)
+}
+
+func putArena(a []byte) {
+	switch cap(a) {
+	case arenaSize:
+		arenas.Put((*[arenaSize]byte)(a[:arenaSize]))
+	case smallArenaSize:
+		smallArenas.Put((*[smallArenaSize]byte)(a[:smallArenaSize]))
+	}
 }
 
 func newBatchConn(c *net.UDPConn, drop func([]byte) bool) *batchConn {
@@ -102,10 +136,10 @@ func (c *batchConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) 
 		return 0, net.ErrClosed
 	}
 	if c.pending.arena == nil {
-		c.pending.arena = getArena()
+		c.pending.arena = getSendArena(len(b))
 	}
 	off := len(c.pending.arena)
-	c.pending.arena = append(c.pending.arena, b...)
+	c.pending.arena = appendArena(c.pending.arena, b)
 	c.pending.pkts = append(c.pending.pkts, queued{to: addr, off: off, n: len(b)})
 	if !c.flushing {
 		c.flushing = true

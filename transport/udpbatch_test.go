@@ -219,3 +219,25 @@ func TestMulticastSocketIsNotWrapped(t *testing.T) {
 		t.Fatal("unicast socket not wrapped although the kernel has GSO")
 	}
 }
+
+// A send queue starts in a small arena and moves to a full one when a
+// packet does not fit: what was queued keeps its offsets and bytes.
+func TestSendArenaGrowsKeepingContents(t *testing.T) {
+	a := getSendArena(100)
+	if cap(a) != smallArenaSize {
+		t.Fatalf("first arena for a 100-byte packet has cap %d, want %d", cap(a), smallArenaSize)
+	}
+	var want []byte
+	for i := range 40 { // 40 × 1200 B: crosses the small arena's end
+		p := burstPacket(i)
+		a = appendArena(a, p)
+		want = append(want, p...)
+	}
+	if cap(a) != arenaSize || !bytes.Equal(a, want) {
+		t.Fatalf("after growing: cap %d, contents equal %v", cap(a), bytes.Equal(a, want))
+	}
+	putArena(a)
+	if big := getSendArena(smallArenaSize + 1); cap(big) != arenaSize {
+		t.Fatalf("first packet larger than a small arena got cap %d", cap(big))
+	}
+}
