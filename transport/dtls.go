@@ -2,18 +2,12 @@ package transport
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net"
-	"time"
 
 	"github.com/chanrtc/chanrtc/internal/jsep"
 	"github.com/pion/dtls/v3"
@@ -83,32 +77,6 @@ func DTLSHandshake(ctx context.Context, ep *Endpoint, cfg DTLSConfig) (*dtls.Con
 		return nil, fmt.Errorf("chanrtc: DTLS handshake: %w", err)
 	}
 	return conn, nil
-}
-
-// NewCertificate makes the ECDSA P-256 self-signed certificate a
-// PeerConnection presents in DTLS (RFC 8827 §6.5: a fresh one per
-// connection unless the application keeps one).
-func NewCertificate() (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 63))
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "chanrtc"},
-		NotBefore:    now.Add(-24 * time.Hour),
-		NotAfter:     now.AddDate(1, 0, 0),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }
 
 var _ net.PacketConn = (*Endpoint)(nil)
