@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 )
@@ -119,6 +121,9 @@ func main() {
 }
 
 func runChild(cf childFlags) {
+	if dir := os.Getenv("BENCH_CPUPROFILE_DIR"); dir != "" {
+		defer profileChild(dir, cf)()
+	}
 	switch cf.role {
 	case "answer":
 		answererChild(cf.impl)
@@ -227,4 +232,23 @@ func describeMachine() machine {
 func (m machine) String() string {
 	return fmt.Sprintf("machine: %s, %d cores, %s %s/%s, kernel %s, load average at start %s\n",
 		m.CPU, m.Cores, m.Go, m.OS, m.Arch, m.Kernel, m.LoadAvg)
+}
+
+// profileChild writes the child's CPU profile to dir/<role>.<impl>.cpu
+// (each run of a scenario overwrites the last) and returns its stop.
+func profileChild(dir string, cf childFlags) func() {
+	f, err := os.Create(filepath.Join(dir, cf.role+"."+cf.impl+".cpu"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: cpu profile:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: cpu profile:", err)
+		_ = f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}
 }

@@ -141,8 +141,9 @@ func (m *Media) Run(ctx context.Context) error {
 				m.early = append(m.early, p)
 				continue
 			}
-			m.packet(p, time.Now())
-			putPacket(p)
+			if !m.packet(p, time.Now()) {
+				putPacket(p)
+			}
 		case <-ctx.Done():
 			return nil
 		}
@@ -160,8 +161,9 @@ func (m *Media) handle(c mediaMsg) {
 		early := m.early
 		m.early = nil
 		for _, p := range early {
-			m.packet(p, time.Now())
-			putPacket(p)
+			if !m.packet(p, time.Now()) {
+				putPacket(p)
+			}
 		}
 	case addReceiver:
 		m.receivers = append(m.receivers, c.r)
@@ -187,41 +189,44 @@ func (m *Media) handle(c mediaMsg) {
 	}
 }
 
-func (m *Media) packet(p []byte, now time.Time) {
+// packet decrypts and routes one SRTP or SRTCP packet p, a pooled buffer.
+// It reports true if a receiver took p over (it gives the buffer back);
+// otherwise the caller still owns it.
+func (m *Media) packet(p []byte, now time.Time) bool {
 	if m.dec == nil {
 		m.Stats.Unroutable.Add(1) // media before DTLS finished: nothing to key it with
-		return
+		return false
 	}
 	m.Stats.PacketsIn.Add(1)
 	if demux.Classify(p) == demux.RTCP {
 		m.rtcp(p, now)
-		return
+		return false
 	}
 	n, err := m.header.Unmarshal(p)
 	if err != nil {
 		m.Stats.Malformed.Add(1)
-		return
+		return false
 	}
 	plain, err := m.dec.DecryptRTP(p, p, &m.header)
 	if err != nil {
 		m.reject(err, m.bySSRC[m.header.SSRC].r)
-		return
+		return false
 	}
 	rt, ok := m.route(&m.header)
 	if !ok {
 		m.Stats.Unroutable.Add(1)
-		return
+		return false
 	}
 	payload := plain[n:]
 	if m.header.Padding && len(payload) > 0 {
 		pad := int(payload[len(payload)-1])
 		if pad == 0 || pad > len(payload) {
 			m.Stats.Malformed.Add(1)
-			return
+			return false
 		}
 		payload = payload[:len(payload)-pad]
 	}
-	rt.r.offer(RTPIn{
+	return rt.r.offer(RTPIn{
 		SSRC:        m.header.SSRC,
 		Seq:         m.header.SequenceNumber,
 		Timestamp:   m.header.Timestamp,
@@ -230,6 +235,7 @@ func (m *Media) packet(p []byte, now time.Time) {
 		Payload:     payload,
 		Arrival:     now,
 		RTX:         rt.rtx,
+		buf:         p,
 	})
 }
 

@@ -86,15 +86,16 @@ func BenchmarkSRTPReceive(b *testing.B) {
 	m.handle(addReceiver{r: r})
 	payload := make([]byte, 1200)
 	now := time.Now()
-	pkt := getPacket(packetSize)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(payload)))
 	for b.Loop() {
 		s.send(102, payload, 0, true, now)
-		pkt = append(pkt[:0], conn.last...)
-		m.packet(pkt, now)
+		pkt := append(getPacket(packetSize)[:0], conn.last...) // as the mux reads it
+		if !m.packet(pkt, now) {
+			b.Fatal("the receiver did not take the packet")
+		}
 		p := <-r.in
-		putPacket(p.Payload)
+		putPacket(p.buf)
 	}
 }
 

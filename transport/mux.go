@@ -20,33 +20,27 @@ import (
 const packetSize = 1500
 
 // freePackets recycles packet buffers between the mux, the endpoints and
-// the media actors. A bounded channel rather than a sync.Pool: putting a
-// slice into a Pool allocates its box every time, and this is per packet.
-// It keeps at most freePacketCount buffers (1.5 MB) for the whole process.
-const freePacketCount = 1024
-
-var freePackets = make(chan []byte, freePacketCount)
+// the media actors. A sync.Pool of array pointers (boxing a pointer
+// allocates nothing, unlike boxing a slice): each processor reuses the
+// buffers it just freed without a lock, where a shared channel of buffers
+// cost two contended channel operations per packet (8% of a media
+// receiver's CPU). The collector takes back what a quiet process holds.
+var freePackets = sync.Pool{New: func() any { return new([packetSize]byte) }}
 
 func getPacket(n int) []byte {
 	if n > packetSize {
 		return make([]byte, n)
 	}
-	select {
-	case b := <-freePackets:
-		return b[:n]
-	default:
-		return make([]byte, n, packetSize)
-	}
+	return freePackets.Get().(*[packetSize]byte)[:n]
 }
 
+// putPacket recycles b if it is a whole pooled buffer; a sub-slice that
+// does not start at the buffer's beginning is left to the collector.
 func putPacket(b []byte) {
 	if cap(b) != packetSize {
 		return
 	}
-	select {
-	case freePackets <- b[:0]:
-	default:
-	}
+	freePackets.Put((*[packetSize]byte)(b[:packetSize]))
 }
 
 // Conn is what the mux reads: the ICE connection.

@@ -28,6 +28,10 @@ type RTPIn struct {
 	Payload     []byte
 	Arrival     time.Time
 	RTX         bool
+
+	// buf is the pooled buffer Payload lies in, given back once the
+	// receiver is done with the packet (nil: not pooled).
+	buf []byte
 }
 
 // FrameAssembler rebuilds a frame from the RTP payloads of one timestamp
@@ -155,14 +159,15 @@ func (r *Receiver) RequestKeyframe() {
 	}
 }
 
-func (r *Receiver) offer(p RTPIn) {
-	// The payload aliases the router's buffer: copy before queueing.
-	p.Payload = append(getPacket(len(p.Payload))[:0], p.Payload...)
+// offer queues p without waiting; the receiver then owns p.buf. It
+// reports false, and the caller keeps the buffer, if the queue is full.
+func (r *Receiver) offer(p RTPIn) bool {
 	select {
 	case r.in <- p:
+		return true
 	default:
-		putPacket(p.Payload)
 		r.Dropped.Add(1)
+		return false
 	}
 }
 
@@ -216,6 +221,10 @@ func (r *Receiver) Run(ctx context.Context) error {
 	defer timer.Stop()
 	nextReport := time.Now().Add(reportInterval)
 	sup := actors.SupervisorOf(ctx)
+	// armed is the deadline the timer is set for: packets of one frame
+	// share a deadline, and resetting the timer for each costs a lock on
+	// the runtime's timer heap per packet.
+	var armed time.Time
 	for {
 		sup.Checkpoint("receiver")
 		now := time.Now()
@@ -228,7 +237,10 @@ func (r *Receiver) Run(ctx context.Context) error {
 		if d := r.jb.NextDeadline(); !d.IsZero() && d.Before(deadline) {
 			deadline = d
 		}
-		timer.Reset(max(time.Until(deadline), 0))
+		if !deadline.Equal(armed) {
+			timer.Reset(max(deadline.Sub(now), 0))
+			armed = deadline
+		}
 		select {
 		case p := <-r.in:
 			r.packet(p)
@@ -238,6 +250,7 @@ func (r *Receiver) Run(ctx context.Context) error {
 		case <-r.kf:
 			r.requestKeyframe()
 		case <-timer.C:
+			armed = time.Time{}
 		case <-ctx.Done():
 			return nil
 		}
@@ -265,7 +278,7 @@ func (r *Receiver) drain() {
 }
 
 func (r *Receiver) packet(p RTPIn) {
-	defer putPacket(p.Payload)
+	defer putPacket(p.buf)
 	if p.RTX {
 		// RFC 4588 §4: the original sequence number leads the payload.
 		if len(p.Payload) < 2 {
