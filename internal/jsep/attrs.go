@@ -18,6 +18,7 @@ type attrSet struct {
 	iceOptions      stringOpt
 	setup           stringOpt
 	sctpPort        stringOpt
+	sctpmaps        []string // legacy a=sctpmap values, in order
 	maxMessageSize  stringOpt
 	fingerprints    []string // raw values, in order
 	candidates      []string // "candidate:..." values, in order
@@ -85,6 +86,8 @@ func readAttrs(list []sdp.Attribute) attrSet {
 			s.bundleOnly = true
 		case "sctp-port":
 			s.sctpPort.setOnce(a.Value)
+		case "sctpmap":
+			s.sctpmaps = append(s.sctpmaps, a.Value)
 		case "max-message-size":
 			s.maxMessageSize.setOnce(a.Value)
 		case "rtpmap":

@@ -58,7 +58,7 @@ func BuildOffer(l Local) (string, error) {
 		first := len(bundle) == 0
 		var md *sdp.MediaDescription
 		if it.media == nil {
-			md = dataSection(l, tr, it.mid, []string{"UDP", "DTLS", "SCTP"}, first)
+			md = dataSection(l, tr, it.mid, []string{"UDP", "DTLS", "SCTP"}, false, first)
 		} else {
 			lm := it.media
 			md, err = mediaSection(mediaOut{
@@ -235,7 +235,7 @@ func BuildAnswer(remote *Description, l Local) (string, error) {
 		case !accepted[i]:
 			md = rejectedSection(m)
 		case i == data:
-			md = dataSection(l, tr, m.MID, m.Protos, i == carrier)
+			md = dataSection(l, tr, m.MID, m.Protos, m.LegacySCTP, i == carrier)
 		default:
 			neg := negotiated[i]
 			md, err = mediaSection(mediaOut{
@@ -390,14 +390,20 @@ func add(md *sdp.MediaDescription, key, value string) {
 	md.Attributes = append(md.Attributes, sdp.NewAttribute(key, value))
 }
 
-// dataSection is our accepted application section.
-func dataSection(l Local, tr *ourTransport, mid string, protos []string, withCandidates bool) *sdp.MediaDescription {
+// dataSection is our accepted application section; legacy answers a
+// legacy offer in its own form (the SCTP port as the format, a=sctpmap).
+func dataSection(l Local, tr *ourTransport, mid string, protos []string, legacy, withCandidates bool) *sdp.MediaDescription {
+	port := strconv.Itoa(defaultSCTPPort)
+	format := dataFormat
+	if legacy {
+		format = port
+	}
 	md := &sdp.MediaDescription{
 		MediaName: sdp.MediaName{
 			Media:   "application",
 			Port:    sdp.RangedPort{Value: 9}, // the discard port: real addresses are in candidates
 			Protos:  slices.Clone(protos),
-			Formats: []string{dataFormat},
+			Formats: []string{format},
 		},
 		ConnectionInformation: anyAddress(),
 	}
@@ -405,7 +411,12 @@ func dataSection(l Local, tr *ourTransport, mid string, protos []string, withCan
 	if mid != "" {
 		add(md, "mid", mid)
 	}
-	add(md, "sctp-port", strconv.Itoa(defaultSCTPPort))
+	if legacy {
+		// The third field is the legacy stream count; 1024 as browsers wrote.
+		add(md, "sctpmap", port+" "+dataFormat+" 1024")
+	} else {
+		add(md, "sctp-port", port)
+	}
 	if l.MaxMessageSize > 0 {
 		add(md, "max-message-size", strconv.FormatUint(uint64(l.MaxMessageSize), 10))
 	}

@@ -183,7 +183,8 @@ a=mid:2
 		{"second data section rejected", twoData, "1", []string{"1"}},
 		{"no BUNDLE offered", edit(t, audioAndData, "a=group:BUNDLE 0 1\n", ""), "1", nil},
 		{"data outside the BUNDLE group", edit(t, audioAndData, "a=group:BUNDLE 0 1", "a=group:BUNDLE 0"), "1", nil},
-		{"legacy DTLS/SCTP rejected", edit(t, dataOnly, "UDP/DTLS/SCTP webrtc-datachannel", "DTLS/SCTP 5000"), "-", nil},
+		{"DTLS/SCTP without a=sctpmap rejected", edit(t, dataOnly, "UDP/DTLS/SCTP webrtc-datachannel", "DTLS/SCTP 5000"), "-", nil},
+		{"legacy DTLS/SCTP with a=sctpmap accepted", legacyDataOffer(t), "0", nil},
 		{"rejected data stays rejected", edit(t, audioAndData, "m=application 9", "m=application 0"), "-", nil},
 		{"unknown media type echoed", edit(t, audioAndData, "m=audio 9 UDP/TLS/RTP/SAVPF 111", "m=hologram 9 UDP/QUANTUM 7"), "1", []string{"1"}},
 		{"TCP/DTLS/SCTP echoed", edit(t, dataOnly, "UDP/DTLS/SCTP", "TCP/DTLS/SCTP"), "0", nil},
@@ -233,5 +234,32 @@ func TestBuildAnswerRefusesBadRemote(t *testing.T) {
 		if _, err := BuildAnswer(&Description{Media: []Media{bad}}, testLocal()); !errors.Is(err, ErrInvalidSDP) {
 			t.Errorf("%+v: err = %v", bad, err)
 		}
+	}
+}
+
+// legacyDataOffer is dataOnly in the pre-RFC 8841 form older stacks send.
+func legacyDataOffer(t *testing.T) string {
+	return edit(t, dataOnly, "UDP/DTLS/SCTP webrtc-datachannel", "DTLS/SCTP 5000", "a=sctp-port:5000", "a=sctpmap:5000 webrtc-datachannel 1024")
+}
+
+// A legacy offer is answered in its own form: format 5000 and a=sctpmap,
+// no a=sctp-port, so that a stack that knows only that form understands it.
+func TestBuildAnswerMirrorsLegacySCTP(t *testing.T) {
+	offer := mustParse(t, legacyDataOffer(t))
+	text, err := BuildAnswer(offer, testLocal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"m=application 9 DTLS/SCTP 5000\r\n", "a=sctpmap:5000 webrtc-datachannel 1024\r\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("answer lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "a=sctp-port") || strings.Contains(text, "webrtc-datachannel\r\n") {
+		t.Errorf("answer mixes in the RFC 8841 form:\n%s", text)
+	}
+	ans := mustParse(t, text)
+	if ans.Data == nil || !ans.Data.Legacy || ans.Data.SCTPPort != 5000 {
+		t.Fatalf("the answer parses as data %+v", ans.Data)
 	}
 }

@@ -127,6 +127,7 @@ func (p *parser) readMedia(sd *sdp.SessionDescription, rewritten map[int]rawMLin
 				return fmt.Errorf("%w: m-section %d (%s): %w", ErrInvalidSDP, i, clip(m.Kind), err)
 			}
 		}
+		m.LegacySCTP = isLegacySCTP(m, a)
 		p.media[i], p.attrs[i] = m, a
 	}
 
@@ -341,6 +342,9 @@ func (p *parser) fillData(d *Description) error {
 		return nil
 	}
 	port, err := sctpPort(p.attrs[i])
+	if p.media[i].LegacySCTP {
+		port, err = legacySCTPPort(p.media[i])
+	}
 	if err != nil { // already checked in checkSection; kept for safety
 		return fmt.Errorf("%w: %w", ErrInvalidSDP, err)
 	}
@@ -348,19 +352,49 @@ func (p *parser) fillData(d *Description) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidSDP, err)
 	}
-	d.Data = &DataSection{MID: p.media[i].MID, SCTPPort: port, MaxMessageSize: size}
+	d.Data = &DataSection{MID: p.media[i].MID, SCTPPort: port, Legacy: p.media[i].LegacySCTP, MaxMessageSize: size}
 	return nil
 }
 
-// isAcceptableData reports whether m is an SCTP data channel section in the
-// RFC 8841 form that we can accept. The legacy "DTLS/SCTP 5000" + a=sctpmap
-// form is not: it is answered as rejected.
+// isAcceptableData reports whether m is an SCTP data channel section we can
+// accept: the RFC 8841 form, or the legacy one (Media.LegacySCTP).
 func isAcceptableData(m Media) bool {
-	if m.Rejected || m.Kind != "application" || !slices.Contains(m.Formats, "webrtc-datachannel") {
+	if m.Rejected || m.Kind != "application" {
 		return false
 	}
-	return slices.Equal(m.Protos, []string{"UDP", "DTLS", "SCTP"}) ||
-		slices.Equal(m.Protos, []string{"TCP", "DTLS", "SCTP"})
+	if m.LegacySCTP {
+		return true
+	}
+	return slices.Contains(m.Formats, dataFormat) &&
+		(slices.Equal(m.Protos, []string{"UDP", "DTLS", "SCTP"}) ||
+			slices.Equal(m.Protos, []string{"TCP", "DTLS", "SCTP"}))
+}
+
+// isLegacySCTP reports whether m is a data channel section in the legacy
+// form: proto DTLS/SCTP, one format that is the SCTP port, and an
+// a=sctpmap for that port naming webrtc-datachannel.
+func isLegacySCTP(m Media, a attrSet) bool {
+	if m.Kind != "application" || !slices.Equal(m.Protos, []string{"DTLS", "SCTP"}) || len(m.Formats) != 1 {
+		return false
+	}
+	if _, err := legacySCTPPort(m); err != nil {
+		return false
+	}
+	for _, v := range a.sctpmaps {
+		if f := strings.Fields(v); len(f) >= 2 && f[0] == m.Formats[0] && f[1] == dataFormat {
+			return true
+		}
+	}
+	return false
+}
+
+// legacySCTPPort is the SCTP port of a legacy section: its format.
+func legacySCTPPort(m Media) (uint16, error) {
+	v, err := strconv.ParseUint(m.Formats[0], 10, 16)
+	if err != nil || v == 0 || !isDigits(m.Formats[0]) {
+		return 0, fmt.Errorf("legacy SCTP port %q is not 1..65535", clip(m.Formats[0]))
+	}
+	return uint16(v), nil
 }
 
 func sctpPort(a attrSet) (uint16, error) {

@@ -195,10 +195,17 @@ c=IN IP4 0.0.0.0
 				t.Error("no data section")
 			}
 		}},
-		{"legacy DTLS/SCTP is not a data channel", edit(t, dataOnly,
-			"UDP/DTLS/SCTP webrtc-datachannel", "DTLS/SCTP 5000", "a=sctp-port:5000", "a=sctpmap:5000 webrtc-datachannel 1024"),
+		{"legacy DTLS/SCTP with a=sctpmap is a data channel", edit(t, dataOnly,
+			"UDP/DTLS/SCTP webrtc-datachannel", "DTLS/SCTP 5001", "a=sctp-port:5000", "a=sctpmap:5001 webrtc-datachannel 1024"),
 			func(t *testing.T, d *Description) {
-				if d.Data != nil || d.Media[0].Rejected || d.ICEUfrag != "abcd" {
+				if d.Data == nil || !d.Data.Legacy || d.Data.SCTPPort != 5001 || !d.Media[0].LegacySCTP || d.ICEUfrag != "abcd" {
+					t.Errorf("data %+v media %+v", d.Data, d.Media[0])
+				}
+			}},
+		{"legacy DTLS/SCTP whose sctpmap names another port is not", edit(t, dataOnly,
+			"UDP/DTLS/SCTP webrtc-datachannel", "DTLS/SCTP 5000", "a=sctp-port:5000", "a=sctpmap:5001 webrtc-datachannel 1024"),
+			func(t *testing.T, d *Description) {
+				if d.Data != nil || d.Media[0].LegacySCTP || d.Media[0].Rejected {
 					t.Errorf("data %+v media %+v", d.Data, d.Media[0])
 				}
 			}},

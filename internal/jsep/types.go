@@ -97,6 +97,11 @@ type Media struct {
 	Direction  string // sendrecv/sendonly/recvonly/inactive ("" if absent)
 	BundleOnly bool   // port 0 with a=bundle-only inside the BUNDLE group (RFC 8843)
 	Rejected   bool   // Port == 0 and not BundleOnly
+	// LegacySCTP marks a data channel section in the pre-RFC 8841 form
+	// (draft-ietf-mmusic-sctp-sdp-05) that older stacks still send:
+	// "m=application 9 DTLS/SCTP 5000" with "a=sctpmap:5000
+	// webrtc-datachannel 1024"; its SCTP port is its one format.
+	LegacySCTP bool
 
 	// Codecs are the usable formats of the m= line, in its order (the
 	// sender's preference). Each RTX format (RFC 4588) is folded into the
@@ -119,7 +124,8 @@ type Media struct {
 // DataSection is the SCTP data channel section (RFC 8841).
 type DataSection struct {
 	MID      string
-	SCTPPort uint16 // a=sctp-port, 5000 when absent
+	SCTPPort uint16 // a=sctp-port, 5000 when absent; the sctpmap port in the legacy form
+	Legacy   bool   // the legacy form (Media.LegacySCTP): an answer mirrors it
 	// MaxMessageSize is a=max-message-size: 0 if absent (the caller applies
 	// DefaultMaxMessageSize); an explicit 0, which RFC 8841 defines as "no
 	// limit", and values beyond 32 bits are reported as math.MaxUint32.
