@@ -506,7 +506,10 @@ func (a *peerActor) startTransports(ctx context.Context) error {
 		// (RFC 8829 §5.3.1). Media sections will widen this.
 		return nil
 	}
-	a.controlling = a.local.typ == SDPTypeOffer
+	// The offerer controls, unless the remote is ICE-lite: a lite agent
+	// never sends checks or nominates, so the full one must control
+	// (RFC 8445 §6.1.1), as answerer too.
+	a.controlling = a.local.typ == SDPTypeOffer || r.ICELite
 	a.dtlsClient = a.isDTLSClient()
 	conn, err := a.ice.Start(a.controlling, r.ICEUfrag, r.ICEPwd)
 	if err != nil {
