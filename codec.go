@@ -37,8 +37,12 @@ var (
 		Fmtp: "minptime=10;useinbandfec=1", Feedback: []string{"nack"}, PayloadType: 111}
 	CodecPCMU = Codec{Kind: MediaKindAudio, Name: "PCMU", ClockRate: 8000, PayloadType: 0}
 	CodecPCMA = Codec{Kind: MediaKindAudio, Name: "PCMA", ClockRate: 8000, PayloadType: 8}
-	// CodecVP8 is carried at the RTP level; add it to Config.Codecs.
+	// CodecVP8, CodecVP9 and CodecAV1 are carried at the RTP level
+	// (ReadRTP/WriteRTP); add them to Config.Codecs to negotiate them.
 	CodecVP8 = Codec{Kind: MediaKindVideo, Name: "VP8", ClockRate: 90000, Feedback: videoFeedback, PayloadType: 96, RTX: 97}
+	CodecVP9 = Codec{Kind: MediaKindVideo, Name: "VP9", ClockRate: 90000, Fmtp: "profile-id=0",
+		Feedback: videoFeedback, PayloadType: 98, RTX: 99}
+	CodecAV1 = Codec{Kind: MediaKindVideo, Name: "AV1", ClockRate: 90000, Feedback: videoFeedback, PayloadType: 100, RTX: 101}
 )
 
 // DefaultCodecs is what Config.Codecs means when empty.

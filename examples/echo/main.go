@@ -27,7 +27,6 @@ import (
 	"net"
 	"os"
 
-	"github.com/chanrtc/chanrtc"
 	"github.com/chanrtc/chanrtc/examples/internal/flags"
 	"github.com/chanrtc/chanrtc/examples/internal/offer"
 )
@@ -56,9 +55,7 @@ func run(addr string, ice *flags.ICE, verbose bool, log *slog.Logger) error {
 		return fmt.Errorf("-addr: %w", err)
 	}
 	cfg := ice.Config(host)
-	// H.264, Opus and G.711 are reflected frame by frame; VP8 (what
-	// browsers prefer) packet by packet.
-	cfg.Codecs = append(chanrtc.DefaultCodecs(), chanrtc.CodecVP8)
+	cfg.Codecs = echoCodecs()
 	if verbose {
 		lib := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		cfg.Logger = lib.With("from", "chanrtc")

@@ -12,6 +12,21 @@ import (
 // buffer, so lost packets are recovered before the frame goes back), any
 // other codec packet by packet.
 
+// echoCodecs is what the echo negotiates: H.264, Opus and G.711 are
+// reflected frame by frame, H.264 in every profile senders commonly use
+// (the depacketizer does not depend on it); VP8 (what browsers prefer),
+// VP9 and AV1 packet by packet.
+func echoCodecs() []chanrtc.Codec {
+	codecs := chanrtc.DefaultCodecs()
+	for i, profile := range []string{"4d001f", "640c1f", "64001f"} { // Main, Constrained High, High
+		c := chanrtc.CodecH264
+		c.Fmtp = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=" + profile
+		c.PayloadType, c.RTX = uint8(104+2*i), uint8(105+2*i)
+		codecs = append(codecs, c)
+	}
+	return append(codecs, chanrtc.CodecVP8, chanrtc.CodecVP9, chanrtc.CodecAV1)
+}
+
 // reflectOnTransceivers gives every transceiver the remote offered a local
 // track to send the reflection on, before the answer is made, so that the
 // answer says sendrecv.

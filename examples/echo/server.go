@@ -63,7 +63,7 @@ func setupPeer(op *offer.Peer) {
 	p.Prepare = func() error { p.reflectOnTransceivers(); return nil }
 	p.Check = func(answer string) error {
 		if !acceptsSection(answer) {
-			return errors.New("the offer has no section this server can echo: offer a DataChannel or audio/video it supports (H.264, Opus, PCMU, PCMA)")
+			return errors.New("the offer has no section this server can echo: offer a DataChannel, or audio/video in a codec it negotiates (H.264, Opus, PCMU, PCMA, VP8, VP9, AV1)")
 		}
 		return nil
 	}

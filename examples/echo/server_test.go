@@ -58,7 +58,15 @@ func dial(t *testing.T, url string) *client {
 	t.Cleanup(func() { _ = pc.Close() })
 	c := &client{pc: pc}
 	c.dc, c.msgs = openChannel(t, pc, "echo")
+	postOffer(t, url, pc)
+	waitOpen(t, c.dc)
+	return c
+}
 
+// postOffer makes pc's complete offer, POSTs it to the server at url and
+// applies the answer.
+func postOffer(t *testing.T, url string, pc *chanrtc.PeerConnection) {
+	t.Helper()
 	offer, err := pc.CreateOffer()
 	if err != nil {
 		t.Fatal(err)
@@ -88,8 +96,6 @@ func dial(t *testing.T, url string) *client {
 	if err := pc.SetRemoteDescription(chanrtc.SessionDescription{Type: chanrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
 		t.Fatal(err)
 	}
-	waitOpen(t, c.dc)
-	return c
 }
 
 // openChannel creates a DataChannel whose messages arrive on the returned
