@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,7 +90,7 @@ func testICERestart(t *testing.T, chanrtcRestarts, restarterOfferedFirst, trickl
 	echoed := time.Since(start)
 
 	after := snapshotICE(t, pr)
-	after.checkRestartedFrom(t, before)
+	after.checkRestartedFrom(t, before, nil)
 	if pair.Local.Port == uint16(before.pionPair.localPort) || pair.Remote.Port == uint16(before.pionPair.remotePort) {
 		t.Errorf("pion's selected pair %s after the restart reuses a port of %v", pair, before.pionPair)
 	}
@@ -103,6 +105,105 @@ func testICERestart(t *testing.T, chanrtcRestarts, restarterOfferedFirst, trickl
 		restarter.name(), offerer.name(), modeName(trickled), pair, took.Round(time.Millisecond), cICE.since(cMark), pICE.since(pMark), s.sent, echoed.Round(time.Millisecond))
 	errs.check(t)
 	pr.closeAndCheck(t)
+}
+
+// TestICERestartAfterPathChange: chanrtc and pion talk through a UDP
+// relay on 127.0.0.1 (each told the other is at the relay), with a
+// reliable DataChannel that pion echoes. The relay goes dead, dropping
+// everything both ways; once both sides see ICE disconnected, one of them
+// restarts ICE, this time signalling addresses at a second relay: the
+// connection must come back over the new relay, and every message, the
+// ones sent into the dead path included, must come back once, in order.
+func TestICERestartAfterPathChange(t *testing.T) {
+	for _, chanrtcRestarts := range []bool{true, false} {
+		name := "pion-restarts"
+		if chanrtcRestarts {
+			name = "chanrtc-restarts"
+		}
+		t.Run(name, func(t *testing.T) { testICERestartAfterPathChange(t, chanrtcRestarts) })
+	}
+}
+
+func testICERestartAfterPathChange(t *testing.T, chanrtcRestarts bool) {
+	checkLeaks(t)
+	// A dead path shows within a second; nothing fails for 20 s.
+	cfg := chanrtcConfig()
+	cfg.ICEDisconnectedTimeout = time.Second
+	cfg.ICEFailedTimeout = 20 * time.Second
+	cfg.ICEKeepaliveInterval = 200 * time.Millisecond
+	pr := newPairWith(t, cfg, pionAPI(func(se *webrtc.SettingEngine) {
+		se.SetICETimeouts(time.Second, 20*time.Second, 200*time.Millisecond)
+	}))
+	var dead atomic.Bool
+	drop := func([]byte) bool { return dead.Load() }
+	oldPath := newRelay(t, drop, drop)
+	errs := newAsyncErrs()
+	pionEcho(pr.p, errs, nil)
+	cICE, pICE := watchICE(pr)
+
+	dc, err := pr.c.CreateDataChannel("echo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := openedChanrtc(dc)[0]
+	s := newRestartStream(t, dc, errs)
+	c, p := chanrtcEndpoint{pr.c}, newPionEndpoint(pr.p)
+	restarter, other := endpoint(p), endpoint(c)
+	if chanrtcRestarts {
+		restarter, other = c, p
+	}
+	signalThroughRelay(t, oldPath, c, p)
+	pr.waitConnected(t)
+	closedWithin(t, opened, "DataChannel open")
+	s.send("before")
+	s.expect("before")
+	before := snapshotICE(t, pr)
+	if want := relayPort(oldPath.toP); before.pionPair.remotePort != want {
+		t.Fatalf("pion's selected pair %v does not go through the relay (:%d)", before.pionPair, want)
+	}
+
+	cMark, pMark := cICE.mark(), pICE.mark()
+	dead.Store(true)
+	broke := time.Now()
+	s.send("into the dead path")
+	waitICEState(t, "chanrtc", func() string { return pr.c.ICEConnectionState().String() }, "disconnected")
+	waitICEState(t, "pion", func() string { return pr.p.ICEConnectionState().String() }, "disconnected")
+	seen := time.Since(broke)
+
+	newPath := newRelay(t, nil, nil)
+	start := time.Now()
+	signalThroughRelayWith(t, newPath, restarter, other, restartOffer)
+	s.send("restart signalled")
+	pair := waitRestarted(t, pr, before)
+	took := time.Since(start)
+	s.send("after")
+	s.expectAll()
+	echoed := time.Since(start)
+
+	after := snapshotICE(t, pr)
+	after.checkRestartedFrom(t, before, newPath)
+	if newPath.fromC.Load() == 0 || newPath.fromP.Load() == 0 {
+		t.Errorf("the new relay carried %d datagrams from chanrtc, %d from pion", newPath.fromC.Load(), newPath.fromP.Load())
+	}
+	t.Logf("old path dead: disconnected seen on both sides after %v; restart by %s: connected through the new relay (pion's pair %s) %v after the restart offer; ICE states since the path died: chanrtc %v, pion %v; %d messages echoed in order, the last %v after the restart offer; new relay forwarded %d datagrams from chanrtc, %d from pion",
+		seen.Round(time.Millisecond), restarter.name(), pair, took.Round(time.Millisecond), cICE.since(cMark), pICE.since(pMark),
+		s.sent, echoed.Round(time.Millisecond), newPath.fromC.Load(), newPath.fromP.Load())
+	errs.check(t)
+	pr.closeAndCheck(t)
+}
+
+func relayPort(c *net.UDPConn) int { return c.LocalAddr().(*net.UDPAddr).Port }
+
+// waitICEState waits until state() returns want.
+func waitICEState(t *testing.T, who string, state func() string, want string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for state() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s ICE state %s, want %s", who, state(), want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // restartOffer makes an offer that restarts ICE, in each library's own
@@ -404,9 +505,19 @@ func descICE(t *testing.T, what, sdp string) iceParams {
 // checkRestartedFrom checks that both sides moved to a new ICE
 // generation: new credentials and new candidate ports in each local
 // description, each side's remote description the other's local one, and
-// pion's selected pair made of new-generation candidates.
-func (s iceSnapshot) checkRestartedFrom(t *testing.T, old iceSnapshot) {
+// pion's selected pair made of new-generation candidates, chanrtc's being
+// the one pion sees at its remote port through relay (nil: none).
+func (s iceSnapshot) checkRestartedFrom(t *testing.T, old iceSnapshot, relay *udpRelay) {
 	t.Helper()
+	chanrtcPort := s.pionPair.remotePort
+	if relay != nil {
+		if want := relayPort(relay.toP); chanrtcPort != want {
+			t.Errorf("pion's selected pair %v does not go through the new relay (:%d)", s.pionPair, want)
+		}
+		relay.mu.Lock()
+		chanrtcPort = relay.cAddr.Port
+		relay.mu.Unlock()
+	}
 	for _, side := range []struct {
 		name          string
 		old, now      iceParams
@@ -429,9 +540,9 @@ func (s iceSnapshot) checkRestartedFrom(t *testing.T, old iceSnapshot) {
 			}
 		}
 	}
-	if !slices.Contains(s.pLocal.ports, s.pionPair.localPort) || !slices.Contains(s.cLocal.ports, s.pionPair.remotePort) {
-		t.Errorf("pion's selected pair %v is not made of the new candidates (pion %v, chanrtc %v)",
-			s.pionPair, s.pLocal.ports, s.cLocal.ports)
+	if !slices.Contains(s.pLocal.ports, s.pionPair.localPort) || !slices.Contains(s.cLocal.ports, chanrtcPort) {
+		t.Errorf("pion's selected pair %v is not made of the new candidates (pion %v, chanrtc %v at :%d)",
+			s.pionPair, s.pLocal.ports, s.cLocal.ports, chanrtcPort)
 	}
 }
 

@@ -123,6 +123,13 @@ func rewrite(desc []byte, via *net.UDPConn) ([]byte, int, error) {
 // pion (either one offering), each told that the other is at the relay.
 func signalThroughRelay(t *testing.T, r *udpRelay, offerer, answerer endpoint) {
 	t.Helper()
+	signalThroughRelayWith(t, r, offerer, answerer, endpoint.createOffer)
+}
+
+// signalThroughRelayWith is signalThroughRelay with the offer made by
+// createOffer (an ICE restart offer, say).
+func signalThroughRelayWith(t *testing.T, r *udpRelay, offerer, answerer endpoint, createOffer func(endpoint) ([]byte, error)) {
+	t.Helper()
 	must := func(what string, err error) {
 		t.Helper()
 		if err != nil {
@@ -149,7 +156,7 @@ func signalThroughRelay(t *testing.T, r *udpRelay, offerer, answerer endpoint) {
 		r.mu.Unlock()
 		return desc
 	}
-	offer, err := offerer.createOffer()
+	offer, err := createOffer(offerer)
 	must(offerer.name()+" CreateOffer", err)
 	must(offerer.name()+" SetLocalDescription(offer)", offerer.setLocal(offer))
 	must(answerer.name()+" SetRemoteDescription(offer)", answerer.setRemote(relayed(offerer)))
