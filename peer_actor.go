@@ -264,8 +264,14 @@ func (a *peerActor) createAnswer() (SessionDescription, error) {
 	p := a.localParams()
 	p.ICEUfrag, p.ICEPwd = cred.Ufrag, cred.Pwd
 	// We take the DTLS client role when the offerer lets us choose: the
-	// handshake then starts as soon as ICE connects (RFC 8842 §5.3).
+	// handshake then starts as soon as ICE connects (RFC 8842 §5.3). Once
+	// the transport is up, an answer to a re-offer (an ICE restart too)
+	// keeps the role we have: another role would mean a new DTLS
+	// association (RFC 8842 §5), which browsers refuse.
 	p.Setup = jsep.SetupActive
+	if a.iceStarted && !a.dtlsClient {
+		p.Setup = jsep.SetupPassive
+	}
 	p.NoData = !dataChannelsBuilt
 	a.answerMedia(&p, a.remote.parsed)
 	sdp, err := jsep.BuildAnswer(a.remote.parsed, p)
