@@ -462,7 +462,9 @@ func (a *peerActor) addCandidate(c ICECandidateInit) error {
 		return fmt.Errorf("%w: AddICECandidate before SetRemoteDescription", ErrInvalidState)
 	}
 	if c.Candidate == "" {
-		return nil // end-of-candidates: nothing to do for a full ICE agent
+		// End-of-candidates: nothing to do for a full ICE agent.
+		a.showRemoteCandidate(c, "end-of-candidates")
+		return nil
 	}
 	line, err := candidateLine(c.Candidate)
 	if err != nil {
@@ -472,7 +474,28 @@ func (a *peerActor) addCandidate(c ICECandidateInit) error {
 	if c.UsernameFragment != nil {
 		ufrag = *c.UsernameFragment
 	}
-	return a.takeRemoteCandidate(line, ufrag)
+	if err := a.takeRemoteCandidate(line, ufrag); err != nil {
+		return err
+	}
+	a.showRemoteCandidate(c, line)
+	return nil
+}
+
+// showRemoteCandidate adds a candidate AddICECandidate took to the remote
+// description RemoteDescription returns, as W3C remoteDescription has it.
+func (a *peerActor) showRemoteCandidate(c ICECandidateInit, attr string) {
+	d := a.pc.remoteDesc.Load()
+	if d == nil {
+		return
+	}
+	mid, index := "", -1
+	if c.SDPMid != nil {
+		mid = *c.SDPMid
+	}
+	if c.SDPMLineIndex != nil {
+		index = int(*c.SDPMLineIndex)
+	}
+	a.pc.remoteDesc.Store(&SessionDescription{Type: d.Type, SDP: jsep.AddRemoteCandidate(d.SDP, mid, index, attr)})
 }
 
 func (a *peerActor) ensureICE() error {

@@ -369,3 +369,35 @@ func TestMalformedCandidateRefused(t *testing.T) {
 		t.Errorf("an mDNS candidate: %v", err)
 	}
 }
+
+// TestRemoteDescriptionShowsTrickledCandidates: what AddICECandidate took
+// appears in RemoteDescription, end-of-candidates included (W3C
+// remoteDescription), so that it can be stored or forwarded whole.
+func TestRemoteDescriptionShowsTrickledCandidates(t *testing.T) {
+	checkLeaks(t)
+	offerer, answerer := newTestPC(t), newTestPC(t)
+	c := newEchoClient(t, offerer, "x", nil)
+	signalTrickle(t, offerer, answerer)
+	recv(t, c.opened, "open")
+	for _, pcs := range [][2]*PeerConnection{{offerer, answerer}, {answerer, offerer}} {
+		local, remote := pcs[0], pcs[1]
+		waitGathered(t, local)
+		deadline := time.Now().Add(5 * time.Second)
+		for !strings.Contains(remote.RemoteDescription().SDP, "a=end-of-candidates") && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond) // the last trickle may still be on its way
+		}
+		shown := remote.RemoteDescription().SDP
+		n := 0
+		for _, l := range strings.Split(local.LocalDescription().SDP, "\r\n") {
+			if strings.HasPrefix(l, "a=candidate:") {
+				n++
+				if !strings.Contains(shown, l+"\r\n") {
+					t.Errorf("trickled %q is not in the remote description:\n%s", l, shown)
+				}
+			}
+		}
+		if n == 0 || !strings.Contains(shown, "a=end-of-candidates\r\n") {
+			t.Errorf("%d candidates gathered; remote description:\n%s", n, shown)
+		}
+	}
+}
