@@ -14,13 +14,13 @@ import (
 
 // startTURN runs a TURN server on 127.0.0.1 that relays on 127.0.0.1 and
 // accepts user/pass.
-func startTURN(t *testing.T) string {
+// startTURN runs a TURN server on 127.0.0.1 that clients reach over
+// transport ("udp" or "tcp"; relays are UDP either way, RFC 6062 aside)
+// and returns its URL.
+func startTURN(t *testing.T, transport string) string {
 	t.Helper()
-	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := turn.NewServer(turn.ServerConfig{
+	relay := &turn.RelayAddressGeneratorStatic{RelayAddress: net.ParseIP("127.0.0.1"), Address: "127.0.0.1"}
+	cfg := turn.ServerConfig{
 		Realm: "chanrtc.test",
 		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
 			if ra.Username != "user" {
@@ -28,24 +28,46 @@ func startTURN(t *testing.T) string {
 			}
 			return ra.Username, turn.GenerateAuthKey(ra.Username, ra.Realm, "pass"), true
 		},
-		PacketConnConfigs: []turn.PacketConnConfig{{
-			PacketConn: udp,
-			RelayAddressGenerator: &turn.RelayAddressGeneratorStatic{
-				RelayAddress: net.ParseIP("127.0.0.1"),
-				Address:      "127.0.0.1",
-			},
-		}},
-	})
+	}
+	var addr net.Addr
+	switch transport {
+	case "udp":
+		udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = udp.LocalAddr()
+		cfg.PacketConnConfigs = []turn.PacketConnConfig{{PacketConn: udp, RelayAddressGenerator: relay}}
+	case "tcp":
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = ln.Addr()
+		cfg.ListenerConfigs = []turn.ListenerConfig{{Listener: ln, RelayAddressGenerator: relay}}
+	default:
+		t.Fatalf("TURN transport %q", transport)
+	}
+	srv, err := turn.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
-	return fmt.Sprintf("turn:%s?transport=udp", udp.LocalAddr())
+	return fmt.Sprintf("turn:%s?transport=%s", addr, transport)
 }
 
+// TestRelayOnlyOverTURN: with the relay policy both peers gather only
+// relay candidates and connect through the TURN server, reached over UDP
+// and, as on networks that let only TCP out, over TCP.
 func TestRelayOnlyOverTURN(t *testing.T) {
+	for _, transport := range []string{"udp", "tcp"} {
+		t.Run(transport, func(t *testing.T) { testRelayOnly(t, transport) })
+	}
+}
+
+func testRelayOnly(t *testing.T, transport string) {
 	checkLeaks(t)
-	url := startTURN(t)
+	url := startTURN(t, transport)
 	cfg := testConfig()
 	cfg.ICEServers = []ICEServer{{URLs: []string{url}, Username: "user", Credential: "pass"}}
 	cfg.ICETransportPolicy = ICETransportPolicyRelay
@@ -89,7 +111,7 @@ func TestRelayOnlyOverTURN(t *testing.T) {
 
 func TestTURNWrongCredentialsGathersNoRelay(t *testing.T) {
 	checkLeaks(t)
-	url := startTURN(t)
+	url := startTURN(t, "udp")
 	cfg := testConfig()
 	cfg.ICEServers = []ICEServer{{URLs: []string{url}, Username: "user", Credential: "wrong"}}
 	cfg.ICETransportPolicy = ICETransportPolicyRelay
