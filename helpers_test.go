@@ -41,6 +41,13 @@ func signalNonTrickle(t *testing.T, offerer, answerer *PeerConnection) {
 // test plays a remote that advertises something else than it does.
 func signalEditingAnswer(t *testing.T, offerer, answerer *PeerConnection, edit func(sdp string) string) {
 	t.Helper()
+	signalEditing(t, offerer, answerer, nil, edit)
+}
+
+// signalEditing is signalEditingAnswer that also hands the offer through
+// editOffer (when not nil) on its way to the answerer.
+func signalEditing(t *testing.T, offerer, answerer *PeerConnection, editOffer, edit func(sdp string) string) {
+	t.Helper()
 	offer, err := offerer.CreateOffer()
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +56,11 @@ func signalEditingAnswer(t *testing.T, offerer, answerer *PeerConnection, edit f
 		t.Fatal(err)
 	}
 	waitGathered(t, offerer)
-	if err := answerer.SetRemoteDescription(*offerer.LocalDescription()); err != nil {
+	remote := *offerer.LocalDescription()
+	if editOffer != nil {
+		remote.SDP = editOffer(remote.SDP)
+	}
+	if err := answerer.SetRemoteDescription(remote); err != nil {
 		t.Fatal(err)
 	}
 	answer, err := answerer.CreateAnswer()

@@ -30,51 +30,19 @@ func legacySCTP(t *testing.T, sdp string) string {
 func TestLegacySCTPOfferIsAnswered(t *testing.T) {
 	checkLeaks(t)
 	offerer, answerer := newTestPC(t), newTestPC(t)
-	answerer.OnDataChannel(func(dc *DataChannel) {
-		dc.OnMessage(func(m DataChannelMessage) { _ = dc.SendText("echo " + string(m.Data)) })
+	answerer.OnDataChannel(echoOn)
+	c := newEchoClient(t, offerer, "legacy", nil)
+	signalEditing(t, offerer, answerer, func(sdp string) string { return legacySCTP(t, sdp) }, func(sdp string) string {
+		if !strings.Contains(sdp, "m=application 9 DTLS/SCTP 5000\r\n") || !strings.Contains(sdp, "a=sctpmap:5000 webrtc-datachannel 1024\r\n") {
+			t.Fatalf("the answer to a legacy offer is not in the legacy form:\n%s", sdp)
+		}
+		return sdp
 	})
-	dc, err := offerer.CreateDataChannel("legacy", nil)
-	if err != nil {
+	recv(t, c.opened, "open")
+	if err := c.dc.SendText("hi"); err != nil {
 		t.Fatal(err)
 	}
-	opened := make(chan struct{})
-	dc.OnOpen(func() { close(opened) })
-	got := make(chan string, 1)
-	dc.OnMessage(func(m DataChannelMessage) { got <- string(m.Data) })
-
-	offer, err := offerer.CreateOffer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := offerer.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	waitGathered(t, offerer)
-	remote := *offerer.LocalDescription()
-	remote.SDP = legacySCTP(t, remote.SDP)
-	if err := answerer.SetRemoteDescription(remote); err != nil {
-		t.Fatal(err)
-	}
-	answer, err := answerer.CreateAnswer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := answerer.SetLocalDescription(answer); err != nil {
-		t.Fatal(err)
-	}
-	waitGathered(t, answerer)
-	desc := *answerer.LocalDescription()
-	if !strings.Contains(desc.SDP, "m=application 9 DTLS/SCTP 5000\r\n") || !strings.Contains(desc.SDP, "a=sctpmap:5000 webrtc-datachannel 1024\r\n") {
-		t.Fatalf("the answer to a legacy offer is not in the legacy form:\n%s", desc.SDP)
-	}
-	if err := offerer.SetRemoteDescription(desc); err != nil {
-		t.Fatal(err)
-	}
-	recv(t, opened, "open")
-	if err := dc.SendText("hi"); err != nil {
-		t.Fatal(err)
-	}
-	if m := recv(t, got, "echo"); m != "echo hi" {
-		t.Fatalf("got %q", m)
+	if m := recv(t, c.got, "echo"); string(m.Data) != "hi" || !m.IsString {
+		t.Fatalf("got %+v", m)
 	}
 }
