@@ -1,0 +1,3 @@
+module github.com/chanrtc/chanrtc/aiortctest
+
+go 1.25
