@@ -3,9 +3,10 @@
 # under the race detector, interop with pion/webrtc (its own module, so the
 # library never depends on it), the Chromium browser tests (their own
 # module; they need Debian's chromium and run inside a private network
-# namespace whose only interface is lo), a smoke run of the side-by-side
-# benchmark against pion/webrtc (its own module too), and a short run of each
-# fuzz target.
+# namespace whose only interface is lo), the aiortc interop tests (their own
+# module; they need Debian's python3-aiortc and run in such a namespace
+# too), a smoke run of the side-by-side benchmark against pion/webrtc (its
+# own module too), and a short run of each fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -21,6 +22,7 @@ step "go vet"
 go vet ./...
 (cd interop && go vet ./...)
 (cd browsertest && go vet ./...)
+(cd aiortctest && go vet ./...)
 (cd bench && go vet ./...)
 
 step "cross-compile for embedded targets"
@@ -52,6 +54,9 @@ step "interop with pion/webrtc v4"
 
 step "browser tests (headless Chromium)"
 (cd browsertest && go test -count=1 -timeout 10m ./...)
+
+step "interop with aiortc (Python)"
+(cd aiortctest && go test -count=1 -timeout 10m ./...)
 
 step "benchmark command, smoke run (cd bench && go run . -quick)"
 (cd bench && go run . -quick >/dev/null)
