@@ -15,6 +15,7 @@ reason and exits 1.
 
 import argparse
 import asyncio
+import fractions
 import random
 import re
 import sys
@@ -22,7 +23,8 @@ import time
 import urllib.request
 
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack
-from av import VideoFrame
+from aiortc.mediastreams import AudioStreamTrack
+from av import AudioFrame, VideoFrame
 
 import loopback
 
@@ -187,6 +189,117 @@ async def receive_video(track, sender, stats, done):
         stats["good"] += 1
 
 
+def answer_codec(answer, kind):
+    """The first codec of the answer's kind m-section (the one in use)."""
+    sections = re.split(r"^(?=m=)", answer, flags=re.M)
+    for sec in sections:
+        if sec.startswith(f"m={kind} "):
+            pt = sec.split(None, 4)[3]
+            m = re.search(rf"^a=rtpmap:{pt} ([^/\s]+)", sec, re.M)
+            return m.group(1) if m else f"payload type {pt}"
+    return None
+
+
+class ToneTrack(AudioStreamTrack):
+    """A 440 Hz tone, 48 kHz mono, in 20 ms frames in real time."""
+
+    RATE, SAMPLES, FREQ = 48000, 960, 440
+
+    def __init__(self):
+        super().__init__()
+        self.sent = 0
+
+    async def recv(self):
+        import numpy
+
+        if self.sent == 0:
+            self._start = time.time()
+        else:
+            await asyncio.sleep(self._start + self.sent * self.SAMPLES / self.RATE - time.time())
+        t = (numpy.arange(self.SAMPLES) + self.sent * self.SAMPLES) / self.RATE
+        pcm = (8000 * numpy.sin(2 * numpy.pi * self.FREQ * t)).astype(numpy.int16)
+        frame = AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = self.RATE
+        frame.pts = self.sent * self.SAMPLES
+        frame.time_base = fractions.Fraction(1, self.RATE)
+        self.sent += 1
+        return frame
+
+
+async def receive_audio(track, stats, done):
+    """Counts decoded frames of the reflected audio that carry the tone:
+    loud enough, and with about 440 Hz worth of zero crossings."""
+    import numpy
+
+    while not done.is_set():
+        try:
+            frame = await track.recv()
+        except Exception:
+            return
+        stats["frames"] += 1
+        pcm = frame.to_ndarray().astype(numpy.float64).reshape(-1)
+        channels = len(frame.layout.channels)
+        mono = pcm[::channels]  # packed s16: every channel carries the tone
+        rms = float(numpy.sqrt(numpy.mean(mono**2)))
+        crossings = int(numpy.count_nonzero(numpy.diff(numpy.signbit(mono))))
+        freq = crossings / 2 / (len(mono) / frame.sample_rate)
+        if rms > 2000 and abs(freq - ToneTrack.FREQ) < 60:
+            stats["good"] += 1
+        else:
+            stats["bad"] = f"frame rms {rms:.0f}, about {freq:.0f} Hz; want a 440 Hz tone"
+
+
+async def echo_messages(pc, dc, echoes, msgs, timeout, ordered=True):
+    """Sends msgs on dc, at most 16 awaiting their echo, and checks the
+    echoes: intact, with their type, and in order if the channel is
+    ordered (else as a multiset). Returns the bytes echoed."""
+    window = 16
+    sent = received = total = 0
+    pending = []
+    while received < len(msgs):
+        while sent < len(msgs) and sent - received < window:
+            dc.send(msgs[sent])
+            pending.append(msgs[sent])
+            sent += 1
+        try:
+            got = await asyncio.wait_for(echoes.get(), timeout)
+        except asyncio.TimeoutError:
+            raise Fail(
+                f"{dc.label!r}: no echo {received} ({describe(msgs[received])}) within {timeout:g} s; "
+                f"{sent} sent, channel {dc.readyState}, connection {pc.connectionState}"
+            )
+        want = pending[0] if ordered else next((m for m in pending if m == got and type(m) is type(got)), None)
+        if want is None:
+            raise Fail(f"{dc.label!r}: echo {received} ({describe(got)}) matches no message awaiting its echo")
+        if type(got) is not type(want):
+            raise Fail(f"{dc.label!r}: echo {received}: got {describe(got)}, want {describe(want)}")
+        if got != want:
+            raise Fail(f"{dc.label!r}: echo {received} ({describe(want)}) differs: got {describe(got)}")
+        pending.remove(want) if not ordered else pending.pop(0)
+        total += len(want.encode("utf-8")) if isinstance(want, str) else len(want)
+        received += 1
+    return total
+
+
+def open_channel(pc, label, **options):
+    dc = pc.createDataChannel(label, **options)
+    opened, echoes = asyncio.Event(), asyncio.Queue()
+    dc.on("open", opened.set)
+    dc.on("message", echoes.put_nowait)
+    return dc, opened, echoes
+
+
+# Channels that -channels opens besides "echo": every reliability mode
+# DCEP carries (RFC 8832), and a subprotocol.
+EXTRA_CHANNELS = [
+    ("unordered", dict(ordered=False)),
+    ("unordered-rexmit-0", dict(ordered=False, maxRetransmits=0)),
+    ("lifetime-500ms", dict(maxPacketLifeTime=500)),
+    ("rexmit-3", dict(maxRetransmits=3)),
+    ("with-protocol", dict(protocol="chat.v1")),
+]
+
+
 async def run(args):
     pc = RTCPeerConnection()
     try:
@@ -197,26 +310,28 @@ async def run(args):
 
 async def exchange(pc, args):
     loop = asyncio.get_running_loop()
-    dc = pc.createDataChannel("echo")
-    opened = asyncio.Event()
-    dc.on("open", opened.set)
-    echoes = asyncio.Queue()
-    dc.on("message", echoes.put_nowait)
+    channels = [open_channel(pc, "echo")]
+    if args.channels:
+        channels += [open_channel(pc, label, **opts) for label, opts in EXTRA_CHANNELS]
 
-    video = None
-    stats = {"frames": 0, "good": 0, "last": -1, "bad": None, "codec": None}
-    video_done = asyncio.Event()
+    video = audio = None
+    vstats = {"frames": 0, "good": 0, "last": -1, "bad": None}
+    astats = {"frames": 0, "good": 0, "bad": None}
+    media_done = asyncio.Event()
     receivers = []
     if args.media:
-        video = PatternTrack()
+        video, audio = PatternTrack(), ToneTrack()
         pc.addTrack(video)
+        pc.addTrack(audio)
         if args.codec:
             prefer_codec(pc, args.codec)
 
         @pc.on("track")
         def on_track(track):
             if track.kind == "video":
-                receivers.append(asyncio.ensure_future(receive_video(track, video, stats, video_done)))
+                receivers.append(asyncio.ensure_future(receive_video(track, video, vstats, media_done)))
+            else:
+                receivers.append(asyncio.ensure_future(receive_audio(track, astats, media_done)))
 
     start = time.monotonic()
     # aiortc's setLocalDescription returns once ICE gathering is complete.
@@ -231,60 +346,79 @@ async def exchange(pc, args):
     if largest < 65535:
         raise Fail(f"answer's max-message-size is {largest}, want at least 65535")
 
-    try:
-        await asyncio.wait_for(opened.wait(), args.timeout)
-    except asyncio.TimeoutError:
-        raise Fail(
-            f"channel not open within {args.timeout:g} s: channel {dc.readyState}, "
-            f"ICE {pc.iceConnectionState}, connection {pc.connectionState}"
-        )
+    for dc, opened, _ in channels:
+        try:
+            await asyncio.wait_for(opened.wait(), args.timeout)
+        except asyncio.TimeoutError:
+            raise Fail(
+                f"channel {dc.label!r} not open within {args.timeout:g} s: channel {dc.readyState}, "
+                f"ICE {pc.iceConnectionState}, connection {pc.connectionState}"
+            )
     connected = time.monotonic() - start
 
     msgs = make_messages(args.messages, largest, args.seed)
-    window = 16  # messages awaiting their echo
-    sent = received = 0
-    total = 0
-    while received < len(msgs):
-        while sent < len(msgs) and sent - received < window:
-            dc.send(msgs[sent])
-            sent += 1
-        try:
-            got = await asyncio.wait_for(echoes.get(), args.timeout)
-        except asyncio.TimeoutError:
-            raise Fail(
-                f"no echo {received} ({describe(msgs[received])}) within {args.timeout:g} s; "
-                f"{sent} sent, channel {dc.readyState}, connection {pc.connectionState}"
-            )
-        want = msgs[received]
-        if type(got) is not type(want):
-            raise Fail(f"echo {received}: got {describe(got)}, want {describe(want)}")
-        if got != want:
-            raise Fail(f"echo {received} ({describe(want)}) differs: got {describe(got)}")
-        total += len(want.encode("utf-8")) if isinstance(want, str) else len(want)
-        received += 1
+    dc, _, echoes = channels[0]
+    total = await echo_messages(pc, dc, echoes, msgs, args.timeout)
     summary = (
-        f"aiortc client: {received} echoes ({total} bytes, largest {largest}) "
+        f"aiortc client: {len(msgs)} echoes ({total} bytes, largest {largest}) "
         f"intact and in order; connected in {connected * 1000:.0f} ms"
     )
 
+    if args.channels:
+        # All at once, each channel with its own messages.
+        extra = channels[1:]
+        # Partially reliable channels may lose a message without breaking
+        # their contract; on loopback that takes an overflowing socket
+        # buffer, so they carry single-packet messages only.
+        def largest_for(c):
+            reliable = c.maxRetransmits is None and c.maxPacketLifeTime is None
+            return 16384 if reliable else 1200
+
+        totals = await asyncio.gather(
+            *(
+                echo_messages(
+                    pc, c, q, make_messages(args.messages, largest_for(c), args.seed + i), args.timeout, c.ordered
+                )
+                for i, (c, _, q) in enumerate(extra, 1)
+            )
+        )
+        for c, _, _ in extra:
+            if c.label == "with-protocol" and c.protocol != "chat.v1":
+                raise Fail(f"{c.label!r}: protocol {c.protocol!r}")
+        # Closing a channel resets its stream (RFC 8831 §6.7): the echo
+        # must reset its side, which closes the channel here.
+        closing = extra[0][0]
+        closed = asyncio.Event()
+        closing.on("close", closed.set)
+        closing.close()
+        try:
+            await asyncio.wait_for(closed.wait(), args.timeout)
+        except asyncio.TimeoutError:
+            raise Fail(f"{closing.label!r} still {closing.readyState} {args.timeout:g} s after close()")
+        # The others still echo.
+        await echo_messages(pc, dc, echoes, ["after close", b"\x00after close"], args.timeout)
+        summary += f"; {len(extra)} more channels ({', '.join(c.label for c, _, _ in extra)}) echoed {sum(totals)} bytes, one closed"
+
     if args.media:
         deadline = loop.time() + args.timeout
-        while stats["good"] < args.frames and loop.time() < deadline:
+        while (vstats["good"] < args.frames or astats["good"] < args.frames) and loop.time() < deadline:
             await asyncio.sleep(0.05)
-        video_done.set()
-        for tr in pc.getTransceivers():
-            if tr.kind == "video" and tr.sender.track is not None:
-                codecs = getattr(tr, "_codecs", None) or []
-                if codecs:
-                    stats["codec"] = codecs[0].mimeType
-        if stats["good"] < args.frames:
+        media_done.set()
+        vcodec, acodec = answer_codec(answer, "video"), answer_codec(answer, "audio")
+        if vstats["good"] < args.frames:
             raise Fail(
-                f"video: {stats['good']} good frames of {stats['frames']} decoded "
-                f"({video.sent} sent), want {args.frames}; last problem: {stats['bad']}"
+                f"video {vcodec}: {vstats['good']} good frames of {vstats['frames']} decoded "
+                f"({video.sent} sent), want {args.frames}; last problem: {vstats['bad']}"
+            )
+        if astats["good"] < args.frames:
+            raise Fail(
+                f"audio {acodec}: {astats['good']} frames with the tone of {astats['frames']} decoded "
+                f"({audio.sent} sent), want {args.frames}; last problem: {astats['bad']}"
             )
         summary += (
-            f"; video {stats['codec']}: {stats['frames']} frames back, "
-            f"{stats['good']} with the pattern, in order ({video.sent} sent)"
+            f"; video {vcodec}: {vstats['frames']} frames back, "
+            f"{vstats['good']} with the pattern, in order ({video.sent} sent)"
+            f"; audio {acodec}: {astats['frames']} frames back, {astats['good']} with the tone ({audio.sent} sent)"
         )
     for r in receivers:
         r.cancel()
@@ -297,9 +431,10 @@ def main():
     p.add_argument("-messages", type=int, default=50)
     p.add_argument("-seed", type=int, default=1)
     p.add_argument("-timeout", type=float, default=20)
-    p.add_argument("-media", action="store_true")
+    p.add_argument("-channels", action="store_true", help="also open channels of every reliability mode")
+    p.add_argument("-media", action="store_true", help="also send a video and an audio track")
     p.add_argument("-codec", default="", help="with -media, offer only this video codec (video/VP8, video/H264)")
-    p.add_argument("-frames", type=int, default=30, help="reflected frames required with -media")
+    p.add_argument("-frames", type=int, default=30, help="reflected video and audio frames required with -media")
     args = p.parse_args()
     loopback.gather_on_loopback()
     try:

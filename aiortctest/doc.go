@@ -5,9 +5,10 @@
 //
 //   - client.py, an aiortc client, against the real examples/echo binary:
 //     DataChannel echoes of text and binary messages of varied sizes (the
-//     empty message, 16 KiB and 64 KiB among them), and with -media a video
-//     track (VP8, and H.264) whose reflection must decode to the pattern
-//     it was sent with, frame numbers in order;
+//     empty message, 16 KiB and 64 KiB among them), on channels of every
+//     reliability mode; and with -media a video track (VP8, and H.264) whose
+//     reflection must decode to the pattern it was sent with, frame
+//     numbers in order, and an Opus track that must come back a 440 Hz tone;
 //   - the real examples/dial binary against echo_server.py, an aiortc echo
 //     server (DataChannels only).
 //
