@@ -1,16 +1,18 @@
 """aiortc client side of chanrtc's echo contract (see aiortctest/doc.go).
 
-    python3 client.py -url http://127.0.0.1:8080/offer [-messages N] [-media]
+    python3 client.py -url http://127.0.0.1:8080/offer [-messages N] [-channels] [-media [-codec video/VP8]]
 
-Creates an offer with a DataChannel "echo" (with -media also a video track),
-waits for ICE gathering to complete, POSTs the SDP (application/sdp),
-expects 201 Created with the answer, then sends N messages alternating text
-and binary, of varied sizes (the empty message, >= 16 KiB and one at the
-answer's max-message-size among them), and checks that every echo comes
-back intact, with its type and in order. With -media it also checks that
-the reflected video decodes: enough frames, the size it sent, and the
-pattern it drew. Prints a one-line summary and exits 0, or prints the
-reason and exits 1.
+Creates an offer with a DataChannel "echo", waits for ICE gathering to
+complete, POSTs the SDP (application/sdp), expects 201 Created with the
+answer, then sends N messages alternating text and binary, of varied sizes
+(the empty message, >= 16 KiB and one at the answer's max-message-size
+among them), and checks that every echo comes back intact, with its type
+and in order. With -channels it also opens a channel of each DCEP
+reliability mode and one with a subprotocol, checks their echoes, and
+closes one. With -media it also sends a video track (frame numbers drawn
+in) and a 440 Hz Opus tone, and checks that the reflections decode to
+them. Prints a one-line summary and exits 0, or prints the reason and
+exits 1.
 """
 
 import argparse
@@ -20,6 +22,7 @@ import random
 import re
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack
@@ -275,7 +278,10 @@ async def echo_messages(pc, dc, echoes, msgs, timeout, ordered=True):
             raise Fail(f"{dc.label!r}: echo {received}: got {describe(got)}, want {describe(want)}")
         if got != want:
             raise Fail(f"{dc.label!r}: echo {received} ({describe(want)}) differs: got {describe(got)}")
-        pending.remove(want) if not ordered else pending.pop(0)
+        if ordered:
+            pending.pop(0)
+        else:
+            pending.remove(want)
         total += len(want.encode("utf-8")) if isinstance(want, str) else len(want)
         received += 1
     return total
