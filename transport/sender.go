@@ -47,6 +47,13 @@ type OutFrame struct {
 // historySize bounds the packets kept for retransmission.
 const historySize = 1024
 
+// senderQueue bounds the frames and forwarded packets waiting for the
+// actor. A forwarder hands over a video keyframe as a burst of packets
+// (a 300 KB keyframe is ~250 of them): the queue must take one whole while
+// the actor is not running, or the keyframe loses packets and the
+// receiver asks for another. 256 entries cost 10 KiB per sender.
+const senderQueue = 256
+
 // Sender is the actor of one local stream: frames in, packetized,
 // timestamped, protected and sent; it keeps a bounded history to answer
 // NACKs (over RTX when negotiated), sends Sender Reports, and reports
@@ -102,7 +109,7 @@ type senderFeedback struct {
 func NewSender(cfg SenderConfig) *Sender {
 	return &Sender{
 		cfg:    cfg,
-		in:     make(chan OutFrame, 64),
+		in:     make(chan OutFrame, senderQueue),
 		fb:     make(chan senderFeedback, 64),
 		done:   make(chan struct{}),
 		seq:    uint16(rand.Uint32()),
