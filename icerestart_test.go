@@ -802,14 +802,3 @@ func answerNonTrickle(t *testing.T, a, b *PeerConnection) {
 		t.Fatal(err)
 	}
 }
-
-// checkEcho sends text on c's channel and waits for it to come back.
-func checkEcho(t *testing.T, c *echoClient, text string) {
-	t.Helper()
-	if err := c.dc.SendText(text); err != nil {
-		t.Fatal(err)
-	}
-	if m := recv(t, c.got, "echo"); string(m.Data) != text {
-		t.Fatalf("echo %q, want %q", m.Data, text)
-	}
-}

@@ -4,6 +4,7 @@ package chanrtc
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,12 +30,29 @@ func TestForwardedKeyframeBurst(t *testing.T) {
 			got <- string(pkt.Payload)
 		}
 	}()
-	for i := range n {
-		pkt := &rtp.Packet{
-			Header:  rtp.Header{Version: 2, PayloadType: CodecH264.PayloadType, SequenceNumber: uint16(i), Timestamp: 90000, Marker: i == n-1},
-			Payload: []byte(fmt.Sprintf("\x7c\x05 keyframe fragment %03d", i)), // FU-A of an IDR slice
+	// ReadRTP delivers what arrives once it is first called: send single
+	// packets until one is read, so the reader is known to be there.
+	seq := uint16(0)
+	packet := func(payload string, marker bool) *rtp.Packet {
+		seq++
+		return &rtp.Packet{
+			Header:  rtp.Header{Version: 2, PayloadType: CodecH264.PayloadType, SequenceNumber: seq, Timestamp: 90000 * uint32(seq), Marker: marker},
+			Payload: []byte(payload),
 		}
-		if err := p.video.WriteRTP(pkt); err != nil {
+	}
+	for primed := false; !primed; {
+		if err := p.video.WriteRTP(packet("\x7c\x85 primer", true)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-got:
+			primed = true
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	for i := range n {
+		// FU-A fragments of an IDR slice, as a keyframe arrives.
+		if err := p.video.WriteRTP(packet(fmt.Sprintf("\x7c\x05 keyframe fragment %03d", i), i == n-1)); err != nil {
 			t.Fatalf("packet %d of the burst refused: %v", i, err)
 		}
 	}
@@ -43,7 +61,9 @@ func TestForwardedKeyframeBurst(t *testing.T) {
 	for len(seen) < n {
 		select {
 		case s := <-got:
-			seen[s] = true
+			if strings.Contains(s, "fragment") {
+				seen[s] = true
+			}
 		case <-timeout:
 			t.Fatalf("%d of %d packets of the burst arrived", len(seen), n)
 		}
