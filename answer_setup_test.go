@@ -38,22 +38,9 @@ func TestReofferAnswerKeepsDTLSRole(t *testing.T) {
 					t.Fatal(err)
 				}
 				waitGathered(t, offerer)
-				if err := answerer.SetRemoteDescription(*offerer.LocalDescription()); err != nil {
-					t.Fatal(err)
-				}
-				answer, err := answerer.CreateAnswer()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got := setupOf(answer.SDP); got != wantSetup {
+				answerNonTrickle(t, offerer, answerer)
+				if got := setupOf(answerer.LocalDescription().SDP); got != wantSetup {
 					t.Errorf("answer to a re-offer says a=setup:%s, want %s (the role it has)", got, wantSetup)
-				}
-				if err := answerer.SetLocalDescription(answer); err != nil {
-					t.Fatal(err)
-				}
-				waitGathered(t, answerer)
-				if err := offerer.SetRemoteDescription(*answerer.LocalDescription()); err != nil {
-					t.Fatal(err)
 				}
 			}
 			reoffer(p.answerer, p.offerer, "passive")

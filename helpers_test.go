@@ -80,6 +80,22 @@ func signalEditing(t *testing.T, offerer, answerer *PeerConnection, editOffer, e
 	}
 }
 
+// answerNonTrickle lets b answer the offer a has applied, with complete
+// descriptions (an implicit SetLocalDescription, as browsers do).
+func answerNonTrickle(t *testing.T, a, b *PeerConnection) {
+	t.Helper()
+	if err := b.SetRemoteDescription(*a.LocalDescription()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetLocalDescription(SessionDescription{}); err != nil {
+		t.Fatal(err)
+	}
+	waitGathered(t, b)
+	if err := a.SetRemoteDescription(*b.LocalDescription()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func waitGathered(t *testing.T, pc *PeerConnection) {
 	t.Helper()
 	select {

@@ -786,19 +786,3 @@ func TestICERestartClosedHalfway(t *testing.T) {
 	}
 	a.RestartICE() // no effect, no panic
 }
-
-// answerNonTrickle lets b answer the offer a has applied, with complete
-// descriptions (an implicit SetLocalDescription, as browsers do).
-func answerNonTrickle(t *testing.T, a, b *PeerConnection) {
-	t.Helper()
-	if err := b.SetRemoteDescription(*a.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.SetLocalDescription(SessionDescription{}); err != nil {
-		t.Fatal(err)
-	}
-	waitGathered(t, b)
-	if err := a.SetRemoteDescription(*b.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-}
