@@ -5,12 +5,13 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/chanrtc/chanrtc/internal/netnstest"
 )
 
 // testTimeout bounds each test; the scripts' own -timeout is shorter.
@@ -20,30 +21,13 @@ const testTimeout = 90 * time.Second
 // namespace, and returns a context that ends before go test's -timeout.
 func testContext(t *testing.T) context.Context {
 	t.Helper()
-	if netnsErr != nil {
-		t.Fatal(netnsErr)
-	}
-	timeout := testTimeout
-	if dl, ok := t.Deadline(); ok {
-		left := time.Until(dl)
-		timeout = min(timeout, left-min(5*time.Second, left/4))
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	t.Cleanup(cancel)
-	return ctx
+	return netnstest.Context(t, testTimeout)
 }
 
 // example returns the path of the examples/name binary TestMain built.
 func example(t *testing.T, name string) string {
 	t.Helper()
-	if msg := os.Getenv(envBuildErr); msg != "" {
-		t.Fatalf("the examples could not be built:\n%s", msg)
-	}
-	dir := os.Getenv(envBinDir)
-	if dir == "" {
-		t.Fatalf("%s is not set: TestMain builds the examples before it re-runs the tests in the network namespace", envBinDir)
-	}
-	return filepath.Join(dir, name)
+	return netnstest.Example(t, name)
 }
 
 var (

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/chanrtc/chanrtc/internal/netnstest"
 )
 
 // testTimeout bounds each test: Chromium, chanrtc and any server die with
@@ -42,21 +44,11 @@ func findChromium() (string, error) {
 }
 
 // testContext returns a context that ends after testTimeout, or a little
-// before the test binary's own deadline, whichever is first.
+// before the test binary's own deadline, whichever is first; it fails the
+// test outside the loopback-only namespace.
 func testContext(t *testing.T) context.Context {
 	t.Helper()
-	if netnsErr != nil {
-		t.Fatal(netnsErr)
-	}
-	timeout := testTimeout
-	if dl, ok := t.Deadline(); ok {
-		// End before go test's -timeout panics, so that cleanup runs.
-		left := time.Until(dl)
-		timeout = min(timeout, left-min(5*time.Second, left/4))
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	t.Cleanup(cancel)
-	return ctx
+	return netnstest.Context(t, testTimeout)
 }
 
 // browser is one headless Chromium with one tab.
@@ -176,9 +168,9 @@ func killProfileProcesses(dir string, grace time.Duration) []string {
 	want := "--user-data-dir=" + dir
 	deadline := time.Now().Add(grace)
 	for {
-		var found []proc
-		for _, p := range processes() {
-			if !p.zombie && slices.Contains(p.args, want) {
+		var found []netnstest.Proc
+		for _, p := range netnstest.Processes() {
+			if !p.Zombie && slices.Contains(p.Args, want) {
 				found = append(found, p)
 			}
 		}
@@ -188,8 +180,8 @@ func killProfileProcesses(dir string, grace time.Duration) []string {
 		if time.Now().After(deadline) {
 			var left []string
 			for _, p := range found {
-				_ = syscall.Kill(p.pid, syscall.SIGKILL)
-				left = append(left, fmt.Sprintf("%d %s", p.pid, p.cmdline))
+				_ = syscall.Kill(p.PID, syscall.SIGKILL)
+				left = append(left, fmt.Sprintf("%d %s", p.PID, p.Cmdline))
 			}
 			return left
 		}

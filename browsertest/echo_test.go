@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/chanrtc/chanrtc/internal/netnstest"
 )
 
 // TestEchoPage runs the real examples/echo server and drives its page in
@@ -17,13 +18,7 @@ import (
 // functions (see examples/echo/index.html).
 func TestEchoPage(t *testing.T) {
 	ctx := testContext(t)
-	if msg := os.Getenv(envEchoErr); msg != "" {
-		t.Fatalf("examples/echo could not be built:\n%s", msg)
-	}
-	bin := os.Getenv(envEchoBin)
-	if bin == "" {
-		t.Fatalf("%s is not set: TestMain builds examples/echo before it re-runs the tests in the network namespace", envEchoBin)
-	}
+	bin := netnstest.Example(t, "echo")
 	url := startEchoServer(t, ctx, bin)
 
 	b := startBrowser(t, ctx)

@@ -17,6 +17,8 @@ import (
 	"github.com/chanrtc/chanrtc/codec/h264"
 	"github.com/chanrtc/chanrtc/codec/ogg"
 	"github.com/chanrtc/chanrtc/codec/opus"
+
+	"github.com/chanrtc/chanrtc/internal/netnstest"
 )
 
 // mediaStats is what the echo page's mediaStats() resolves (see
@@ -142,13 +144,7 @@ func pollMedia(t *testing.T, b *browser, js string, timeout time.Duration, what 
 // while the DataChannel echo keeps working in the same session.
 func TestEchoPageMedia(t *testing.T) {
 	ctx := testContext(t)
-	if msg := os.Getenv(envEchoErr); msg != "" {
-		t.Fatalf("examples/echo could not be built:\n%s", msg)
-	}
-	bin := os.Getenv(envEchoBin)
-	if bin == "" {
-		t.Fatalf("%s is not set: TestMain builds examples/echo before it re-runs the tests in the network namespace", envEchoBin)
-	}
+	bin := netnstest.Example(t, "echo")
 	url := startEchoServer(t, ctx, bin)
 
 	b := startBrowser(t, ctx)
