@@ -350,14 +350,8 @@ func TestICERestartGatheringRestarts(t *testing.T) {
 	a.OnICEGatheringStateChange(func(s ICEGatheringState) { gathering <- s })
 	cands := make(chan *ICECandidate, 32)
 	a.OnICECandidate(func(c *ICECandidate) { cands <- c })
-	offer, err := a.CreateOffer(OfferOptions{ICERestart: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	offer := setRestartOffer(t, a)
 	ufrag := strings.TrimPrefix(line(offer.SDP, "a=ice-ufrag:"), "a=ice-ufrag:")
-	if err := a.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
 	if a.GatheringComplete() == first {
 		t.Fatal("GatheringComplete is the first generation's channel")
 	}
@@ -692,13 +686,7 @@ func TestICERestartWhileGathering(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := a.GatheringComplete()
-	offer2, err := a.CreateOffer(OfferOptions{ICERestart: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.SetLocalDescription(offer2); err != nil {
-		t.Fatal(err)
-	}
+	offer2 := setRestartOffer(t, a)
 	recv(t, first, "the first gathering released")
 	waitGathered(t, a)
 	local := a.LocalDescription().SDP
@@ -726,13 +714,7 @@ func TestICERestartRolledBack(t *testing.T) {
 	signalNonTrickle(t, a, b)
 	recv(t, c.opened, "open")
 	ufrag0 := line(a.LocalDescription().SDP, "a=ice-ufrag:")
-	offer1, err := a.CreateOffer(OfferOptions{ICERestart: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.SetLocalDescription(offer1); err != nil {
-		t.Fatal(err)
-	}
+	offer1 := setRestartOffer(t, a)
 	if err := a.SetLocalDescription(SessionDescription{Type: SDPTypeRollback}); err != nil {
 		t.Fatal(err)
 	}
@@ -766,13 +748,7 @@ func TestICERestartClosedHalfway(t *testing.T) {
 	c := newEchoClient(t, a, "x", nil)
 	signalNonTrickle(t, a, b)
 	recv(t, c.opened, "open")
-	offer, err := a.CreateOffer(OfferOptions{ICERestart: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
+	offer := setRestartOffer(t, a)
 	if err := b.SetRemoteDescription(offer); err != nil {
 		t.Fatal(err)
 	}
@@ -785,4 +761,17 @@ func TestICERestartClosedHalfway(t *testing.T) {
 		t.Fatalf("CreateOffer after Close: %v", err)
 	}
 	a.RestartICE() // no effect, no panic
+}
+
+// setRestartOffer makes pc's ICE restart offer and applies it.
+func setRestartOffer(t *testing.T, pc *PeerConnection) SessionDescription {
+	t.Helper()
+	offer, err := pc.CreateOffer(OfferOptions{ICERestart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	return offer
 }
